@@ -1,0 +1,74 @@
+package graphgen
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestBuildErrorsNameOpAndShapes(t *testing.T) {
+	g := New("t")
+	a := g.Input("a", Float32, 2, 3)
+	b := g.Input("b", Float32, 4, 5)
+	err := Catch(func() { g.MatMul(a, b) })
+	if err == nil || !strings.Contains(err.Error(), "MatMul") || !strings.Contains(err.Error(), "[2 3]") || !strings.Contains(err.Error(), "[4 5]") {
+		t.Fatalf("want an error naming MatMul and both shapes, got %v", err)
+	}
+	err = Catch(func() { g.Add(a, b) })
+	if err == nil || !strings.Contains(err.Error(), "do not broadcast") {
+		t.Fatalf("want a broadcast error, got %v", err)
+	}
+}
+
+func TestShapeInference(t *testing.T) {
+	g := New("t")
+	g.ParamsAsInputs = true
+	x := g.Input("x", Float32, 2, 3, 8, 8)
+	w := g.Param("w", Float32, []int{5, 3, 3, 3}, nil)
+	cases := []struct {
+		v    *Value
+		want []int
+	}{
+		{g.Conv(x, w, nil, ConvParams{Strides: [2]int{2, 2}, Pads: [4]int{1, 1, 1, 1}}), []int{2, 5, 4, 4}},
+		{g.Conv(x, w, nil, ConvParams{Dilations: [2]int{2, 2}}), []int{2, 5, 4, 4}},
+		{g.Transpose(x, 0, 2, 3, 1), []int{2, 8, 8, 3}},
+		{g.Reshape(x, 2, -1), []int{2, 192}},
+		{g.Slice(x, []int{2, 3}, []int{1, 0}, []int{8, 100}, []int{2, 3}), []int{2, 3, 4, 3}},
+		{g.Pad(x, 0, 0, 1, 2, 0, 0, 3, 4), []int{2, 3, 12, 14}},
+		{g.ReduceMean(x, false, 2, 3), []int{2, 3}},
+		{g.ReduceSum(x, true, -1), []int{2, 3, 8, 1}},
+		{g.MatMul(g.Input("p", Float32, 4, 1, 2, 3), g.Input("q", Float32, 5, 3, 7)), []int{4, 5, 2, 7}},
+		{g.Unsqueeze(g.Input("u", Float32, 2, 3), 0, 3), []int{1, 2, 3, 1}},
+		{g.Concat(1, x, x), []int{2, 6, 8, 8}},
+	}
+	for i, c := range cases {
+		got := c.v.Shape()
+		if len(got) != len(c.want) {
+			t.Errorf("case %d: shape %v, want %v", i, got, c.want)
+			continue
+		}
+		for j := range got {
+			if got[j] != c.want[j] {
+				t.Errorf("case %d: shape %v, want %v", i, got, c.want)
+				break
+			}
+		}
+	}
+}
+
+func TestDeterministicNamesAndDump(t *testing.T) {
+	build := func() string {
+		g := New("t")
+		x := g.Input("x", Float32, 2, 4)
+		var y *Value
+		g.Scope("block.0", func() { y = g.Tanh(g.Add(x, x)) })
+		g.Output("y", y)
+		return g.Dump()
+	}
+	a, b := build(), build()
+	if a != b {
+		t.Fatalf("dumps differ:\n%s\n%s", a, b)
+	}
+	if !strings.Contains(a, "Add(x[2 4] f32, x[2 4] f32) -> block.0/Add_0[2 4] f32") {
+		t.Fatalf("dump lacks the scoped Add line:\n%s", a)
+	}
+}
