@@ -1,8 +1,11 @@
 package ort
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	onnxruntime "github.com/yalue/onnxruntime_go"
@@ -28,9 +31,31 @@ type Session struct {
 func NewSession(model []byte, inputs, outputs []string, opts Options) (*Session, error) {
 	s, err := newSession(model, inputs, outputs, opts)
 	if err != nil {
-		return nil, fmt.Errorf("create session: %w", err)
+		return nil, fmt.Errorf("create session: %w%s", err, saveFailedModel(model))
 	}
 	return s, nil
+}
+
+// SaveFailedModelsEnv names a directory where NewSession writes every model
+// it could not load, for debugging.
+const SaveFailedModelsEnv = "ASVIT_SAVE_FAILED_MODELS"
+
+// saveFailedModel writes model under $ASVIT_SAVE_FAILED_MODELS, named by its
+// content hash, and returns a note for the error message.
+func saveFailedModel(model []byte) string {
+	dir := os.Getenv(SaveFailedModelsEnv)
+	if dir == "" {
+		return fmt.Sprintf(" (set %s=DIR to keep the model for debugging)", SaveFailedModelsEnv)
+	}
+	sum := sha256.Sum256(model)
+	path := filepath.Join(dir, fmt.Sprintf("failed-%x.onnx", sum[:8]))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Sprintf(" (could not save the model: %v)", err)
+	}
+	if err := os.WriteFile(path, model, 0o644); err != nil {
+		return fmt.Sprintf(" (could not save the model: %v)", err)
+	}
+	return " (model saved to " + path + ")"
 }
 
 func newSession(model []byte, inputs, outputs []string, opts Options) (*Session, error) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -451,5 +452,19 @@ func BenchmarkRunAllocating(b *testing.B) {
 			b.Fatal(err)
 		}
 		DestroyAll(out)
+	}
+}
+
+func TestFailedModelIsSavedWhenAsked(t *testing.T) {
+	initORT(t)
+	dir := t.TempDir()
+	t.Setenv(SaveFailedModelsEnv, dir)
+	_, err := NewSession([]byte("not a model"), nil, nil, Options{})
+	if err == nil || !strings.Contains(err.Error(), dir) {
+		t.Fatalf("want an error naming the saved file under %s, got %v", dir, err)
+	}
+	files, _ := os.ReadDir(dir)
+	if len(files) != 1 {
+		t.Fatalf("want one saved model, found %d", len(files))
 	}
 }
