@@ -72,3 +72,18 @@ func TestDeterministicNamesAndDump(t *testing.T) {
 		t.Fatalf("dump lacks the scoped Add line:\n%s", a)
 	}
 }
+
+// ONNX reduces every axis (and squeezes every size-1 axis) when none are given.
+func TestEmptyAxesMeanAll(t *testing.T) {
+	g := New("t")
+	x := g.Input("x", Float32, 2, 1, 3)
+	if s := g.ReduceSum(x, false).Shape(); len(s) != 0 {
+		t.Fatalf("ReduceSum with no axes: shape %v, want []", s)
+	}
+	if s := g.ReduceMean(x, true).Shape(); len(s) != 3 || s[0]*s[1]*s[2] != 1 {
+		t.Fatalf("ReduceMean keepdims with no axes: shape %v, want [1 1 1]", s)
+	}
+	if s := g.Squeeze(x).Shape(); len(s) != 2 || s[0] != 2 || s[1] != 3 {
+		t.Fatalf("Squeeze with no axes: shape %v, want [2 3]", s)
+	}
+}

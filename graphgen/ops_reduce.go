@@ -4,7 +4,14 @@ import (
 	"slices"
 )
 
+// reduce reduces x over axes; no axes means every axis, as in ONNX.
 func (g *Graph) reduce(op string, x *Value, keepDims bool, axes []int) *Value {
+	if len(axes) == 0 {
+		axes = make([]int, x.Rank())
+		for i := range axes {
+			axes[i] = i
+		}
+	}
 	norm := make([]int, len(axes))
 	drop := make([]bool, x.Rank())
 	for i, a := range axes {

@@ -139,9 +139,16 @@ func (g *Graph) Unsqueeze(x *Value, axes ...int) *Value {
 	return g.op1(op, []*Value{x}, map[string]any{"axes": ints64(norm)}, x.dtype, out)
 }
 
-// Squeeze removes the given size-1 axes.
+// Squeeze removes the given size-1 axes; no axes means every size-1 axis.
 func (g *Graph) Squeeze(x *Value, axes ...int) *Value {
 	const op = "Squeeze"
+	if len(axes) == 0 {
+		for i, d := range x.shape {
+			if d == 1 {
+				axes = append(axes, i)
+			}
+		}
+	}
 	drop := make([]bool, x.Rank())
 	norm := make([]int, len(axes))
 	for i, a := range axes {

@@ -1,0 +1,197 @@
+package eval
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/asvit/asvit/graphgen"
+)
+
+// convGeom is the 2-D geometry of a Conv or ConvTranspose node.
+type convGeom struct {
+	strides, dilations, pads []int // pads: top, left, bottom, right
+	kernel                   []int // kh, kw from the weight
+}
+
+// readConvGeom reads the geometry attributes of n for the rank-4 input x and
+// weight w, accepting only group 1 and explicit pads.
+func readConvGeom(n *graphgen.Node, x, w *tensor) (convGeom, error) {
+	var g convGeom
+	if len(x.shape) != 4 || len(w.shape) != 4 {
+		return g, fmt.Errorf("input %v and weight %v must have rank 4 (2-D only)", x.shape, w.shape)
+	}
+	group, err := intAttr(n, "group", 1)
+	if err != nil {
+		return g, err
+	}
+	autoPad, err := stringAttr(n, "auto_pad", "NOTSET")
+	if err != nil {
+		return g, err
+	}
+	if group != 1 || autoPad != "NOTSET" {
+		return g, fmt.Errorf("group %d and auto_pad %s are unsupported (group 1, explicit pads only)", group, autoPad)
+	}
+	g.kernel = w.shape[2:]
+	ks, err := intsAttr(n, "kernel_shape", g.kernel)
+	if err != nil {
+		return g, err
+	}
+	if !slices.Equal(ks, g.kernel) {
+		return g, fmt.Errorf("kernel_shape %v differs from the weight %v", ks, w.shape)
+	}
+	if g.strides, err = intsAttr(n, "strides", []int{1, 1}); err != nil {
+		return g, err
+	}
+	if g.dilations, err = intsAttr(n, "dilations", []int{1, 1}); err != nil {
+		return g, err
+	}
+	if g.pads, err = intsAttr(n, "pads", []int{0, 0, 0, 0}); err != nil {
+		return g, err
+	}
+	if len(g.strides) != 2 || len(g.dilations) != 2 || len(g.pads) != 4 {
+		return g, fmt.Errorf("strides %v, dilations %v, pads %v need 2, 2 and 4 entries", g.strides, g.dilations, g.pads)
+	}
+	for i := range 2 {
+		if g.strides[i] < 1 || g.dilations[i] < 1 || g.pads[i] < 0 || g.pads[i+2] < 0 {
+			return g, fmt.Errorf("strides %v and dilations %v must be ≥ 1, pads %v ≥ 0", g.strides, g.dilations, g.pads)
+		}
+	}
+	return g, nil
+}
+
+// bias returns the optional bias operand at index i, checked to have shape [m].
+func bias(in []*tensor, i, m int) ([]float64, error) {
+	b := optional(in, i)
+	if b == nil {
+		return make([]float64, m), nil
+	}
+	if len(b.shape) != 1 || b.shape[0] != m {
+		return nil, fmt.Errorf("bias %v must have shape [%d]", b.shape, m)
+	}
+	return b.data, nil
+}
+
+// conv is the 2-D cross-correlation
+// y[n,o,i,j] = B[o] + Σ_{c,p,q} x[n,c, i·s0−pt+p·d0, j·s1−pl+q·d1]·W[o,c,p,q],
+// with x zero outside its extent (NCHW input, OIHW weight).
+func conv(n *graphgen.Node, in []*tensor) (*tensor, error) {
+	if err := arity(in, 2, 1); err != nil {
+		return nil, err
+	}
+	x, w := in[0], in[1]
+	g, err := readConvGeom(n, x, w)
+	if err != nil {
+		return nil, err
+	}
+	nb, c, h, wd := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	m, kh, kw := w.shape[0], g.kernel[0], g.kernel[1]
+	if w.shape[1] != c {
+		return nil, fmt.Errorf("input channels %d differ from the weight %v", c, w.shape)
+	}
+	b, err := bias(in, 2, m)
+	if err != nil {
+		return nil, err
+	}
+	oh := (h+g.pads[0]+g.pads[2]-g.dilations[0]*(kh-1)-1)/g.strides[0] + 1
+	ow := (wd+g.pads[1]+g.pads[3]-g.dilations[1]*(kw-1)-1)/g.strides[1] + 1
+	if oh < 1 || ow < 1 {
+		return nil, fmt.Errorf("input %v with kernel %v gives an empty output", x.shape, g.kernel)
+	}
+	out := make([]float64, nb*m*oh*ow)
+	for ni := range nb {
+		for o := range m {
+			for i := range oh {
+				for j := range ow {
+					s := b[o]
+					for ci := range c {
+						for p := range kh {
+							r := i*g.strides[0] - g.pads[0] + p*g.dilations[0]
+							if r < 0 || r >= h {
+								continue
+							}
+							for q := range kw {
+								col := j*g.strides[1] - g.pads[1] + q*g.dilations[1]
+								if col < 0 || col >= wd {
+									continue
+								}
+								s += x.data[((ni*c+ci)*h+r)*wd+col] * w.data[((o*c+ci)*kh+p)*kw+q]
+							}
+						}
+					}
+					out[((ni*m+o)*oh+i)*ow+j] = s
+				}
+			}
+		}
+	}
+	return &tensor{shape: []int{nb, m, oh, ow}, data: out}, nil
+}
+
+// convTranspose scatters every input element through the kernel:
+// y[n,o, i·s0−pt+p·d0, j·s1−pl+q·d1] += x[n,c,i,j]·W[c,o,p,q], plus B[o],
+// on an output of extent s·(in−1) + output_padding + d·(k−1) + 1 − pads
+// (NCHW input, C×O×kh×kw weight).
+func convTranspose(n *graphgen.Node, in []*tensor) (*tensor, error) {
+	if err := arity(in, 2, 1); err != nil {
+		return nil, err
+	}
+	x, w := in[0], in[1]
+	g, err := readConvGeom(n, x, w)
+	if err != nil {
+		return nil, err
+	}
+	if _, ok := n.Attrs["output_shape"]; ok {
+		return nil, fmt.Errorf("attribute output_shape is unsupported; give output_padding and pads")
+	}
+	outPad, err := intsAttr(n, "output_padding", []int{0, 0})
+	if err != nil {
+		return nil, err
+	}
+	if len(outPad) != 2 || outPad[0] < 0 || outPad[1] < 0 {
+		return nil, fmt.Errorf("output_padding %v needs 2 entries ≥ 0", outPad)
+	}
+	nb, c, h, wd := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	m, kh, kw := w.shape[1], g.kernel[0], g.kernel[1]
+	if w.shape[0] != c {
+		return nil, fmt.Errorf("input channels %d differ from the weight %v", c, w.shape)
+	}
+	b, err := bias(in, 2, m)
+	if err != nil {
+		return nil, err
+	}
+	oh := g.strides[0]*(h-1) + outPad[0] + g.dilations[0]*(kh-1) + 1 - g.pads[0] - g.pads[2]
+	ow := g.strides[1]*(wd-1) + outPad[1] + g.dilations[1]*(kw-1) + 1 - g.pads[1] - g.pads[3]
+	if oh < 1 || ow < 1 {
+		return nil, fmt.Errorf("input %v with kernel %v gives an empty output", x.shape, g.kernel)
+	}
+	out := make([]float64, nb*m*oh*ow)
+	for ni := range nb {
+		for o := range m {
+			for k := range oh * ow {
+				out[(ni*m+o)*oh*ow+k] = b[o]
+			}
+		}
+		for ci := range c {
+			for i := range h {
+				for j := range wd {
+					xv := x.data[((ni*c+ci)*h+i)*wd+j]
+					for o := range m {
+						for p := range kh {
+							r := i*g.strides[0] - g.pads[0] + p*g.dilations[0]
+							if r < 0 || r >= oh {
+								continue
+							}
+							for q := range kw {
+								col := j*g.strides[1] - g.pads[1] + q*g.dilations[1]
+								if col < 0 || col >= ow {
+									continue
+								}
+								out[((ni*m+o)*oh+r)*ow+col] += xv * w.data[((ci*m+o)*kh+p)*kw+q]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return &tensor{shape: []int{nb, m, oh, ow}, data: out}, nil
+}

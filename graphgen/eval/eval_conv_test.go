@@ -1,0 +1,73 @@
+package eval
+
+import (
+	"testing"
+
+	"github.com/asvit/asvit/graphgen"
+)
+
+func TestConvMatchesORT(t *testing.T) {
+	conv := func(x, w []int, withBias bool, p graphgen.ConvParams) func(tg *testGraph) *graphgen.Value {
+		return func(tg *testGraph) *graphgen.Value {
+			var b *graphgen.Value
+			if withBias {
+				b = tg.param(-1, 1, w[0])
+			}
+			return tg.Conv(tg.in(-1, 1, x...), tg.param(-1, 1, w...), b, p)
+		}
+	}
+	convT := func(x, w []int, p graphgen.ConvParams, out [2]int) func(tg *testGraph) *graphgen.Value {
+		return func(tg *testGraph) *graphgen.Value {
+			return tg.ConvTranspose(tg.in(-1, 1, x...), tg.param(-1, 1, w...), p, out)
+		}
+	}
+	checkAgainstORT(t, []opCase{
+		{"Conv3x3", 27, conv([]int{2, 3, 7, 7}, []int{4, 3, 3, 3}, false, graphgen.ConvParams{})},
+		{"ConvPaddedBias", 27, conv([]int{1, 3, 6, 6}, []int{5, 3, 3, 3}, true, graphgen.ConvParams{Pads: [4]int{1, 1, 1, 1}})},
+		{"ConvStridedAsymmetricPads", 27, conv([]int{2, 3, 9, 8}, []int{4, 3, 3, 3}, true,
+			graphgen.ConvParams{Strides: [2]int{2, 3}, Pads: [4]int{0, 1, 1, 2}})},
+		{"ConvDilated", 18, conv([]int{1, 2, 9, 9}, []int{3, 2, 3, 3}, false,
+			graphgen.ConvParams{Dilations: [2]int{2, 3}, Pads: [4]int{2, 1, 0, 3}})},
+		{"ConvPatchify", 48, conv([]int{2, 3, 8, 8}, []int{6, 3, 4, 4}, true, graphgen.ConvParams{Strides: [2]int{4, 4}})},
+		{"ConvNonSquareKernel", 12, conv([]int{1, 2, 5, 7}, []int{3, 2, 2, 3}, false,
+			graphgen.ConvParams{Strides: [2]int{1, 2}, Pads: [4]int{1, 0, 0, 1}})},
+		{"ConvTranspose", 27, convT([]int{1, 3, 4, 4}, []int{3, 2, 3, 3}, graphgen.ConvParams{}, [2]int{6, 6})},
+		{"ConvTransposeStridedOutputPadding", 12, convT([]int{2, 3, 3, 4}, []int{3, 4, 2, 2},
+			graphgen.ConvParams{Strides: [2]int{2, 2}}, [2]int{7, 9})},
+		{"ConvTransposeStridedPadded", 12, convT([]int{1, 3, 4, 3}, []int{3, 2, 3, 3},
+			graphgen.ConvParams{Strides: [2]int{2, 3}, Pads: [4]int{1, 0, 1, 2}}, [2]int{8, 8})},
+		{"ConvTransposeDilated", 27, convT([]int{1, 3, 4, 4}, []int{3, 2, 3, 3},
+			graphgen.ConvParams{Strides: [2]int{2, 1}, Dilations: [2]int{2, 3}, Pads: [4]int{1, 1, 0, 1}}, [2]int{11, 8})},
+	})
+}
+
+func TestConvByHand(t *testing.T) {
+	g := graphgen.New("hand")
+	x := g.Const(graphgen.Float64, []int{1, 1, 3, 3}, []float64{1, 2, 3, 4, 5, 6, 7, 8, 9})
+	ones := g.Const(graphgen.Float64, []int{1, 1, 3, 3}, []float64{1, 1, 1, 1, 1, 1, 1, 1, 1})
+	// A 3×3 box sum of zero-padded 1..9: each output is the sum of its neighbourhood.
+	y := g.Conv(x, ones, nil, graphgen.ConvParams{Pads: [4]int{1, 1, 1, 1}})
+	exactly(t, runOne(t, y, nil), []float64{12, 21, 16, 27, 45, 33, 24, 39, 28})
+	// Stride 2 with a bias picks the corners of that box sum.
+	b := g.Const(graphgen.Float64, []int{1}, []float64{0.5})
+	y = g.Conv(x, ones, b, graphgen.ConvParams{Strides: [2]int{2, 2}, Pads: [4]int{1, 1, 1, 1}})
+	exactly(t, runOne(t, y, nil), []float64{12.5, 16.5, 24.5, 28.5})
+}
+
+func TestConvTransposeByHand(t *testing.T) {
+	g := graphgen.New("hand")
+	x := g.Const(graphgen.Float64, []int{1, 1, 2, 2}, []float64{1, 2, 3, 4})
+	w := g.Const(graphgen.Float64, []int{1, 1, 2, 2}, []float64{1, 10, 100, 1000})
+	// Stride 2 with a 2×2 kernel tiles x[i,j]·w; output_padding adds a zero row and column.
+	y := g.ConvTranspose(x, w, graphgen.ConvParams{Strides: [2]int{2, 2}}, [2]int{5, 5})
+	exactly(t, runOne(t, y, nil), []float64{
+		1, 10, 2, 20, 0,
+		100, 1000, 200, 2000, 0,
+		3, 30, 4, 40, 0,
+		300, 3000, 400, 4000, 0,
+		0, 0, 0, 0, 0,
+	})
+	// Stride 1 overlaps the copies, and pads crop one row and column at the start.
+	y = g.ConvTranspose(x, w, graphgen.ConvParams{Pads: [4]int{1, 1, 0, 0}}, [2]int{2, 2})
+	exactly(t, runOne(t, y, nil), []float64{1000 + 200 + 30 + 4, 2000 + 40, 3000 + 400, 4000})
+}
