@@ -5,7 +5,9 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-packages=(python3-onnx dataset-fashion-mnist npm)
+packages=(python3-onnx dataset-fashion-mnist)
+# npm may come with a Node.js that is not Debian's; only ask apt when absent.
+command -v npm >/dev/null || packages+=(npm)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
