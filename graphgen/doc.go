@@ -22,6 +22,15 @@
 // Graph.Model, recover such panics into ordinary errors; any other panic is
 // re-raised.
 //
+// # Differentiation
+//
+// VJP (reverse mode) and JVP (forward mode) append gradient or tangent nodes
+// to the same graph, reusing forward values; each op has one rule per mode
+// (vjp_rules.go, jvp_rules.go) and an op without a rule fails naming it.
+// PerSampleGram returns the B×B Gram matrix of per-sample parameter
+// gradients from one forward and one reverse sweep (gram.go). The float64
+// interpreter in package eval checks every rule against finite differences.
+//
 // # Serialisation
 //
 // Graph.Model returns the ModelProto bytes, keeping only the nodes that the
