@@ -1,0 +1,83 @@
+package search
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/asvit/asvit/runs"
+)
+
+// kind names search runs and the format of their files.
+var kind = runs.Kind{Name: "search", Format: 1}
+
+// LoadConfig returns the settings stored in a search run directory, with Dir
+// set to dir and Resume set, ready for Run to continue it.
+func LoadConfig(dir string) (Config, error) {
+	var c Config
+	if err := runs.ReadConfig(dir, kind, &c); err != nil {
+		return Config{}, fmt.Errorf("search: %w", err)
+	}
+	c.Dir, c.Resume = dir, true
+	return c, nil
+}
+
+// Run searches for cfg.Steps steps, measuring topologies with eval, and
+// keeps its files in cfg.Dir (see package runs): one log record and one
+// checkpoint per step, result.json at the end. With cfg.Resume it continues
+// from the checkpoint, and the result and log equal those of a run that was
+// never interrupted. A nil progress reports nothing.
+//
+// Run returns ctx's error, wrapped, when ctx ends; the steps done so far
+// stay in the run directory.
+func Run(ctx context.Context, cfg Config, eval Evaluator, progress Progress) (Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return Result{}, err
+	}
+	if progress == nil {
+		progress = NoProgress{}
+	}
+	dir, err := runs.Open(cfg.Dir, kind, cfg, cfg.Resume)
+	if err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	defer dir.Close()
+	s := newSearcher(cfg)
+	var st state
+	if ok, err := dir.Checkpoint(&st); err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	} else if ok {
+		if err := s.restore(st); err != nil {
+			return Result{}, fmt.Errorf("search: %s: %w", cfg.Dir, err)
+		}
+	}
+	progress.Start(s.st.Step, cfg.Steps)
+	for s.st.Step < cfg.Steps {
+		if err := ctx.Err(); err != nil {
+			return Result{}, fmt.Errorf("search: stopped after step %d: %w", s.st.Step, err)
+		}
+		rec, err := s.step(ctx, eval)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := dir.Append(rec); err != nil {
+			return Result{}, fmt.Errorf("search: %w", err)
+		}
+		snap, err := s.snapshot()
+		if err != nil {
+			return Result{}, fmt.Errorf("search: %w", err)
+		}
+		if err := dir.Save(snap); err != nil {
+			return Result{}, fmt.Errorf("search: %w", err)
+		}
+		progress.Step(rec)
+	}
+	res, err := s.result()
+	if err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	if err := dir.WriteResult(res); err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	progress.Finish(res)
+	return res, nil
+}
