@@ -99,7 +99,7 @@ func dot(a, b []float64) float64 {
 
 // On whole As-ViT graphs, ⟨c, J·t⟩ from the JVP, ⟨Jᵀ·c, t⟩ from the VJP and
 // the central difference of ⟨c, y⟩ along t must agree. The difference uses
-// h = 1e-4 in float64: truncation O(h²·|y”'|) ≈ 1e-8 relative and rounding
+// h = 1e-4 in float64: truncation O(h²·y⁽³⁾) ≈ 1e-8 relative and rounding
 // O(ε/h) ≈ 1e-12, so 1e-6 relative leaves margin; JVP and VJP compute the
 // same number by different sums, so they agree to 1e-9.
 func TestWholeGraphDerivatives(t *testing.T) {
