@@ -31,7 +31,7 @@ type Session struct {
 func NewSession(model []byte, inputs, outputs []string, opts Options) (*Session, error) {
 	s, err := newSession(model, inputs, outputs, opts)
 	if err != nil {
-		return nil, fmt.Errorf("create session: %w%s", err, saveFailedModel(model))
+		return nil, fmt.Errorf("create session: %w", err)
 	}
 	return s, nil
 }
@@ -67,7 +67,7 @@ func newSession(model []byte, inputs, outputs []string, opts Options) (*Session,
 	}
 	declaredIn, declaredOut, err := ModelInfo(model)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w%s", err, saveFailedModel(model))
 	}
 	in, err := bind("input", declaredIn, inputs, true)
 	if err != nil {
@@ -84,7 +84,7 @@ func newSession(model []byte, inputs, outputs []string, opts Options) (*Session,
 	defer so.Destroy()
 	sess, err := onnxruntime.NewDynamicAdvancedSessionWithONNXData(model, names(in), names(out), so)
 	if err != nil {
-		return nil, fmt.Errorf("onnx runtime rejected the model: %w", err)
+		return nil, fmt.Errorf("onnx runtime rejected the model: %w%s", err, saveFailedModel(model))
 	}
 	return &Session{sess: sess, inputs: in, outputs: out}, nil
 }
