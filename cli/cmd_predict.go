@@ -22,6 +22,7 @@ type predictOptions struct {
 	Model   string
 	Images  []string // PNG or JPEG files
 	Inputs  string   // a float32 .npy batch, instead of Images
+	Sample  int      // the first Sample images of the embedded test split, instead of Images
 	Top     int
 	Batch   int
 	JSON    bool
@@ -43,6 +44,8 @@ is. Probabilities are the softmax of the logits. A model exported with
 				Usage: "ONNX model written by 'asvit export' (required)"},
 			&cli.StringFlag{Name: "inputs", Destination: &opts.Inputs,
 				Usage: "float32 .npy batch N×C×R×R, already preprocessed, to run instead of images"},
+			&cli.IntFlag{Name: "sample", Destination: &opts.Sample,
+				Usage: "run on the first N images of the embedded Fashion-MNIST test split instead (their true classes are shown)"},
 			&cli.IntFlag{Name: "top", Value: 5, Destination: &opts.Top,
 				Usage: "classes to print per input, most probable first"},
 			&cli.IntFlag{Name: "batch", Value: 32, Destination: &opts.Batch,
@@ -63,10 +66,12 @@ func (o predictOptions) check() error {
 	switch {
 	case o.Model == "":
 		return usagef("missing --model: give the ONNX file written by 'asvit export'")
-	case len(o.Images) == 0 && o.Inputs == "":
-		return usagef("nothing to predict: give image files or --inputs X.npy")
-	case len(o.Images) > 0 && o.Inputs != "":
-		return usagef("give image files or --inputs, not both")
+	case o.Sample < 0:
+		return usagef("--sample: got %d, want a positive count", o.Sample)
+	case len(o.Images) == 0 && o.Inputs == "" && o.Sample == 0:
+		return usagef("nothing to predict: give image files, --inputs X.npy or --sample N")
+	case (len(o.Images) > 0) && (o.Inputs != "" || o.Sample > 0) || (o.Inputs != "" && o.Sample > 0):
+		return usagef("give one of image files, --inputs or --sample")
 	case o.Top < 1:
 		return usagef("--top: got %d, want at least 1", o.Top)
 	case o.Batch < 1:
@@ -85,6 +90,9 @@ type predictInputs struct {
 
 func loadInputs(opts predictOptions, meta modelMeta) (predictInputs, error) {
 	in := predictInputs{per: meta.Channels * meta.Image * meta.Image}
+	if opts.Sample > 0 {
+		return sampleInputs(in, opts.Sample, meta)
+	}
 	if opts.Inputs == "" {
 		in.names, in.images = opts.Images, opts.Images
 		return in, nil
@@ -100,6 +108,34 @@ func loadInputs(opts predictOptions, meta modelMeta) (predictInputs, error) {
 	in.npy = x
 	for i := range shape[0] {
 		in.names = append(in.names, fmt.Sprintf("%s[%d]", opts.Inputs, i))
+	}
+	return in, nil
+}
+
+// sampleInputs takes the first n images of the embedded test split,
+// preprocessed for the model.
+func sampleInputs(in predictInputs, n int, meta modelMeta) (predictInputs, error) {
+	ds, err := data.OpenSample(data.OpenOptions{})
+	if err != nil {
+		return in, err
+	}
+	if n > ds.Test.N {
+		return in, usagef("--sample: got %d, the embedded test split has %d images", n, ds.Test.N)
+	}
+	l, err := data.NewLoader(ds.Test, data.LoaderOptions{
+		Batch: n, Size: meta.Image, Channels: meta.Channels, Mean: meta.Mean, Std: meta.Std,
+	})
+	if err != nil {
+		return in, err
+	}
+	defer l.Close()
+	b, err := l.BatchAt(0, nil)
+	if err != nil {
+		return in, err
+	}
+	in.npy = b.X
+	for i := range n {
+		in.names = append(in.names, fmt.Sprintf("sample[%d] (true class %d %s)", i, ds.Test.Labels[i], ds.Classes[ds.Test.Labels[i]]))
 	}
 	return in, nil
 }

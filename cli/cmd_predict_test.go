@@ -426,3 +426,25 @@ func TestPreprocessJPEG(t *testing.T) {
 		}
 	}
 }
+
+func TestPredictEmbeddedSample(t *testing.T) {
+	initORT(t)
+	model := exportSeed(t, t.TempDir(), 32, 10, func(o *exportOptions) { o.Channels = 1 })
+	code, out, errOut := runApp(t, context.Background(), "predict", "--model", model, "--sample", "3", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		Inputs []string    `json:"inputs"`
+		Logits [][]float32 `json:"logits"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Logits) != 3 || !strings.Contains(got.Inputs[0], "Ankle boot") {
+		t.Fatalf("want 3 results, the first an ankle boot, got %v", got.Inputs)
+	}
+	if code, _, _ := runApp(t, context.Background(), "predict", "--model", model, "--sample", "100000"); code != ExitUsage {
+		t.Fatalf("an oversized --sample: exit %d, want %d", code, ExitUsage)
+	}
+}
