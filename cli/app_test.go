@@ -79,7 +79,7 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"export", "--arch", seedArch, "--out", "x.onnx", "--features", "--class-names", "a"}, "no use with --features"},
 		{[]string{"predict", "a.png"}, "missing --model"},
 		{[]string{"predict", "-m", "m.onnx"}, "nothing to predict"},
-		{[]string{"predict", "-m", "m.onnx", "--inputs", "x.npy", "a.png"}, "not both"},
+		{[]string{"predict", "-m", "m.onnx", "--inputs", "x.npy", "a.png"}, "give one of"},
 		{[]string{"predict", "-m", "m.onnx", "--top", "0", "a.png"}, "--top: got 0"},
 		{[]string{"--device", "tpu", "predict", "-m", "m.onnx", "a.png"}, "--device"},
 		{[]string{"--threads", "-1", "predict", "-m", "m.onnx", "a.png"}, "thread"},
