@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"github.com/asvit/asvit/atomicfile"
+
 	"context"
 	"fmt"
 	"io"
@@ -153,7 +155,7 @@ func runExport(ctx context.Context, opts exportOptions, stdout io.Writer) error 
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(opts.Out, model); err != nil {
+	if err := atomicfile.WriteFile(opts.Out, model, 0o644); err != nil {
 		return fmt.Errorf("write model: %w", err)
 	}
 	width := fmt.Sprintf("%d logits", opts.Classes)

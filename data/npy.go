@@ -1,13 +1,13 @@
 package data
 
 import (
-	"bufio"
+	"github.com/asvit/asvit/atomicfile"
+
 	"bytes"
 	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 
@@ -125,7 +125,7 @@ func WriteNPYFloat32(path string, shape []int, data []float32) error {
 	if n != len(data) {
 		return fmt.Errorf("%s: shape %v holds %d elements, data has %d", path, shape, n, len(data))
 	}
-	return writeFileAtomic(path, func(w io.Writer) error {
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
 		return npy.Write(w, nested(data, shape).Interface())
 	})
 }
@@ -146,36 +146,4 @@ func nested(data []float32, shape []int) reflect.Value {
 		out.Index(i).Set(v)
 	}
 	return out
-}
-
-// writeFileAtomic writes a file through write: into a temporary file in the
-// same directory, synced, then renamed over path.
-func writeFileAtomic(path string, write func(io.Writer) error) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	w := bufio.NewWriterSize(f, 1<<16)
-	if err = write(w); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err = w.Flush(); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }

@@ -1,6 +1,8 @@
 package runs
 
 import (
+	"github.com/asvit/asvit/atomicfile"
+
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -99,14 +101,14 @@ func (d *Dir) create(config json.RawMessage) error {
 	if err != nil {
 		return fmt.Errorf("run directory %s: encode config: %w", d.path, err)
 	}
-	if err := WriteFileAtomic(d.file(ConfigFile), append(b, '\n'), 0o644); err != nil {
+	if err := atomicfile.WriteFile(d.file(ConfigFile), append(b, '\n'), 0o644); err != nil {
 		return err
 	}
 	d.log, err = os.OpenFile(d.file(LogFile), os.O_WRONLY|os.O_CREATE|os.O_EXCL|os.O_APPEND, 0o644)
 	if err != nil {
 		return fmt.Errorf("run directory: %w", err)
 	}
-	return syncDir(d.path)
+	return atomicfile.SyncDir(d.path)
 }
 
 func (d *Dir) reopen(given json.RawMessage) error {
@@ -242,7 +244,7 @@ func (d *Dir) Save(state any) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", d.file(CheckpointFile), err)
 	}
-	return WriteFileAtomic(d.file(CheckpointFile), b, 0o644)
+	return atomicfile.WriteFile(d.file(CheckpointFile), b, 0o644)
 }
 
 // WriteResult writes v, indented, as result.json, atomically.
@@ -251,7 +253,7 @@ func (d *Dir) WriteResult(v any) error {
 	if err != nil {
 		return fmt.Errorf("%s: encode: %w", d.file(ResultFile), err)
 	}
-	return WriteFileAtomic(d.file(ResultFile), append(b, '\n'), 0o644)
+	return atomicfile.WriteFile(d.file(ResultFile), append(b, '\n'), 0o644)
 }
 
 // Close closes the log.

@@ -165,30 +165,6 @@ func TestResumeRefusesShortLog(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomic(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "f.json")
-	for _, content := range []string{"first", "second, longer"} {
-		if err := WriteFileAtomic(path, []byte(content), 0o640); err != nil {
-			t.Fatal(err)
-		}
-		b, _ := os.ReadFile(path)
-		if string(b) != content {
-			t.Fatalf("got %q, want %q", b, content)
-		}
-	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Fatalf("directory holds %d entries, want only the file (no temporaries)", len(entries))
-	}
-	if st, _ := os.Stat(path); st.Mode().Perm() != 0o640 {
-		t.Fatalf("mode %v, want 0640", st.Mode().Perm())
-	}
-	if err := WriteFileAtomic(filepath.Join(dir, "missing", "f"), nil, 0o644); err == nil {
-		t.Fatal("wrote into a missing directory")
-	}
-}
-
 func TestVersion(t *testing.T) {
 	if Version() == "" {
 		t.Fatal("empty version")

@@ -1,6 +1,8 @@
 package runs
 
 import (
+	"github.com/asvit/asvit/atomicfile"
+
 	"bytes"
 	"fmt"
 
@@ -41,5 +43,5 @@ func SavePNG(path string, grid [][]*plot.Plot, width, height vg.Length) error {
 	if _, err := (vgimg.PngCanvas{Canvas: img}).WriteTo(&buf); err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
-	return WriteFileAtomic(path, buf.Bytes(), 0o644)
+	return atomicfile.WriteFile(path, buf.Bytes(), 0o644)
 }

@@ -167,8 +167,8 @@ func (s *searcher) result() (Result, error) {
 
 // Result is a search's answer, written to result.json.
 type Result struct {
-	Topology    string         `json:"topology"` // the most probable value of each choice, seed form
-	Entropy     float64        `json:"entropy"`  // of the final policy, in nats
+	Topology    string         `json:"arch"`    // the most probable value of each choice, seed form
+	Entropy     float64        `json:"entropy"` // of the final policy, in nats
 	Steps       int            `json:"steps"`
 	Evaluations int            `json:"evaluations"` // topologies measured (the rest came from the cache)
 	Choices     []ChoiceResult `json:"choices"`
