@@ -1,0 +1,224 @@
+package train
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"github.com/asvit/asvit/atomicfile"
+	"hash"
+	"hash/crc32"
+	"io"
+	"math"
+	"os"
+)
+
+// Checkpoint file layout, all integers little-endian:
+//
+//	magic    8 bytes  "ASVITCKP"
+//	version  uint32   CheckpointVersion
+//	length   uint32   of the header
+//	header   JSON     CheckpointHeader
+//	tensors  float32  each of Header.Tensors in order, row-major
+//	crc      uint32   CRC-32 (IEEE) of everything before it
+const (
+	checkpointMagic = "ASVITCKP"
+	// CheckpointVersion is the version of the layout written.
+	CheckpointVersion = 1
+	maxHeaderBytes    = 1 << 24
+)
+
+// TensorInfo names and shapes one stored tensor.
+type TensorInfo struct {
+	Name  string `json:"name"`
+	Shape []int  `json:"shape"`
+}
+
+// Size returns the number of elements.
+func (t TensorInfo) Size() int {
+	n := 1
+	for _, d := range t.Shape {
+		n *= d
+	}
+	return n
+}
+
+// EpochSums are the running training sums of an epoch.
+type EpochSums struct {
+	Loss    float64 `json:"loss"`    // Σ batch mean loss × batch
+	Correct int64   `json:"correct"` // correct predictions
+	Images  int64   `json:"images"`
+	Seconds float64 `json:"seconds"` // spent in training steps
+}
+
+// CheckpointHeader is the state of a run besides its tensors. The data
+// order and augmentation of every epoch follow from (seed, epoch), so the
+// epoch and the steps done in it are the whole random state.
+type CheckpointHeader struct {
+	Arch         string       `json:"arch"`
+	Stride       int          `json:"patch_stride"` // the tokenizer the weights were trained at
+	Dilation     int          `json:"patch_dilation"`
+	Step         int          `json:"step"`       // AdamW steps taken
+	Epoch        int          `json:"epoch"`      // the epoch in progress, from 0
+	EpochStep    int          `json:"epoch_step"` // its steps done
+	Running      EpochSums    `json:"running"`    // its sums so far
+	BestAcc      float64      `json:"best_test_acc"`
+	BestEpoch    int          `json:"best_epoch"`    // from 1; 0 when no epoch has ended
+	TrainSeconds float64      `json:"train_seconds"` // in training steps, whole run
+	Tensors      []TensorInfo `json:"tensors"`
+}
+
+// Checkpoint is a header with its tensors: the parameters, then the first
+// and second moments, each aligned with the model's ParamTable and named
+// by NamesOf.
+type Checkpoint struct {
+	CheckpointHeader
+	Data [][]float32
+}
+
+// WriteCheckpoint writes c to path atomically: into a temporary file in
+// the same directory, synced, then renamed over path.
+func WriteCheckpoint(path string, c *Checkpoint) error {
+	if len(c.Data) != len(c.Tensors) {
+		return fmt.Errorf("checkpoint: %d tensors described, %d given", len(c.Tensors), len(c.Data))
+	}
+	for i, t := range c.Tensors {
+		if len(c.Data[i]) != t.Size() {
+			return fmt.Errorf("checkpoint: tensor %s has %d values, shape %v needs %d", t.Name, len(c.Data[i]), t.Shape, t.Size())
+		}
+	}
+	header, err := json.Marshal(c.CheckpointHeader)
+	if err != nil {
+		return fmt.Errorf("checkpoint header: %w", err)
+	}
+	return atomicfile.Write(path, 0o644, func(w io.Writer) error {
+		crc := crc32.NewIEEE()
+		bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 1<<16)
+		prefix := binary.LittleEndian.AppendUint32([]byte(checkpointMagic), CheckpointVersion)
+		prefix = binary.LittleEndian.AppendUint32(prefix, uint32(len(header)))
+		bw.Write(prefix)
+		bw.Write(header)
+		buf := make([]byte, 0, 1<<16)
+		for _, d := range c.Data {
+			for len(d) > 0 {
+				n := min(len(d), cap(buf)/4)
+				buf = buf[:0]
+				for _, v := range d[:n] {
+					buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+				}
+				bw.Write(buf)
+				d = d[n:]
+			}
+		}
+		if err := bw.Flush(); err != nil {
+			return err
+		}
+		_, err := w.Write(binary.LittleEndian.AppendUint32(nil, crc.Sum32()))
+		return err
+	})
+}
+
+// ErrCorruptCheckpoint marks a checkpoint file that is truncated or damaged.
+var ErrCorruptCheckpoint = errors.New("checkpoint is corrupt")
+
+// ReadCheckpoint reads a checkpoint written by WriteCheckpoint, checking its
+// version and checksum.
+func ReadCheckpoint(path string) (*Checkpoint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	crc := crc32.NewIEEE()
+	r := &crcReader{r: bufio.NewReaderSize(f, 1<<16), crc: crc}
+	c, err := readCheckpoint(r, info.Size())
+	if err == nil {
+		want := crc.Sum32()
+		var tail [4]byte
+		if _, err = io.ReadFull(r.r, tail[:]); err == nil && binary.LittleEndian.Uint32(tail[:]) != want {
+			err = fmt.Errorf("%w: checksum mismatch", ErrCorruptCheckpoint)
+		}
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		err = fmt.Errorf("%w: truncated", ErrCorruptCheckpoint)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
+	}
+	return c, nil
+}
+
+type crcReader struct {
+	r   io.Reader
+	crc hash.Hash32
+}
+
+func (c *crcReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.crc.Write(p[:n])
+	return n, err
+}
+
+// readCheckpoint reads everything but the checksum from a file of size bytes.
+func readCheckpoint(r io.Reader, size int64) (*Checkpoint, error) {
+	var prefix [16]byte
+	if _, err := io.ReadFull(r, prefix[:]); err != nil {
+		return nil, err
+	}
+	if string(prefix[:8]) != checkpointMagic {
+		return nil, fmt.Errorf("not an asvit checkpoint (no %s magic)", checkpointMagic)
+	}
+	if v := binary.LittleEndian.Uint32(prefix[8:]); v != CheckpointVersion {
+		return nil, fmt.Errorf("checkpoint version %d; this build reads version %d", v, CheckpointVersion)
+	}
+	n := binary.LittleEndian.Uint32(prefix[12:])
+	if n > maxHeaderBytes {
+		return nil, fmt.Errorf("%w: header of %d bytes", ErrCorruptCheckpoint, n)
+	}
+	header := make([]byte, n)
+	if _, err := io.ReadFull(r, header); err != nil {
+		return nil, err
+	}
+	c := &Checkpoint{}
+	dec := json.NewDecoder(bytes.NewReader(header))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&c.CheckpointHeader); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrCorruptCheckpoint, err)
+	}
+	left := size - int64(len(prefix)) - int64(n) - 4
+	for _, t := range c.Tensors {
+		elems := int64(1)
+		for _, d := range t.Shape {
+			if d < 1 || elems > left/4/int64(d) {
+				return nil, fmt.Errorf("%w: tensor %s of shape %v does not fit in the file", ErrCorruptCheckpoint, t.Name, t.Shape)
+			}
+			elems *= int64(d)
+		}
+		left -= 4 * elems
+	}
+	if left != 0 {
+		return nil, fmt.Errorf("%w: %d bytes beyond the tensors", ErrCorruptCheckpoint, left)
+	}
+	buf := make([]byte, 1<<16)
+	for _, t := range c.Tensors {
+		d := make([]float32, 0, t.Size())
+		for left := t.Size(); left > 0; {
+			k := min(left, len(buf)/4)
+			if _, err := io.ReadFull(r, buf[:4*k]); err != nil {
+				return nil, err
+			}
+			for i := range k {
+				d = append(d, math.Float32frombits(binary.LittleEndian.Uint32(buf[4*i:])))
+			}
+			left -= k
+		}
+		c.Data = append(c.Data, d)
+	}
+	return c, nil
+}

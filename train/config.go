@@ -1,0 +1,158 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/asvit/asvit/data"
+	"github.com/asvit/asvit/ort"
+	"github.com/asvit/asvit/vit"
+)
+
+// Config describes a training run. DefaultConfig fills in the usual values;
+// zero values are taken literally (no warm-up, no weight decay, ...) except
+// where a field says otherwise.
+type Config struct {
+	Arch     string  `json:"arch"`     // topology string, as vit.Parse reads it
+	Data     string  `json:"data"`     // dataset directory (data.Open); "" is the embedded Fashion-MNIST sample
+	Image    int     `json:"image"`    // model input side in pixels
+	Channels int     `json:"channels"` // 1 or 3; 0 takes the dataset's
+	Epochs   int     `json:"epochs"`
+	Batch    int     `json:"batch"`
+	LR       float64 `json:"lr"`           // peak learning rate
+	WD       float64 `json:"weight_decay"` // AdamW's decoupled weight decay
+	// LabelSmoothing is ε of the cross-entropy's targets, in [0, 1).
+	LabelSmoothing float64 `json:"label_smoothing"`
+	// Warmup is the fraction of all steps spent warming the learning rate
+	// up linearly, in [0, 1); the cosine decay follows.
+	Warmup float64 `json:"warmup"`
+	// Retoken is the re-tokenization schedule (ParseSchedule); "" is
+	// DefaultSchedule for the model and image.
+	Retoken string       `json:"retoken"`
+	Seed    uint64       `json:"seed"` // weights, data order and augmentation
+	Augment data.Augment `json:"augment"`
+	// CheckpointEvery writes the `last` checkpoint every that many steps as
+	// well as at each epoch's end; 0 writes it at epoch ends only.
+	CheckpointEvery int `json:"checkpoint_every"`
+	// LogEvery writes a step record to log.jsonl every that many steps; 0
+	// writes epoch records only.
+	LogEvery int         `json:"log_every"`
+	ORT      ort.Options `json:"ort"`
+
+	// Out is the run directory. Resume continues the run in it, which
+	// must have been started with the same configuration.
+	Out    string `json:"-"`
+	Resume bool   `json:"-"`
+	// Version is the asvit version, recorded in config.json and the model.
+	Version string `json:"version"`
+}
+
+// DefaultConfig returns the configuration of `asvit train` without flags,
+// for the given topology; Out is left empty.
+func DefaultConfig(arch string) Config {
+	return Config{
+		Arch: arch, Image: 32, Epochs: 10, Batch: 128,
+		LR: 1e-3, WD: 0.05, LabelSmoothing: 0.1, Warmup: 0.05,
+		Augment: data.Augment{CropPad: 2, HFlip: true},
+	}
+}
+
+// Limits on a Config.
+const maxEpochs = 1_000_000
+
+// check reports the first field of c that is out of range, naming it.
+func (c Config) check() error {
+	if _, err := vit.Parse(c.Arch); err != nil {
+		return fmt.Errorf("arch: %w", err)
+	}
+	finite := func(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+	switch {
+	case c.Channels != 0 && c.Channels != 1 && c.Channels != 3:
+		return fmt.Errorf("channels %d is not allowed; use 1, 3, or 0 for the dataset's", c.Channels)
+	case c.Epochs < 1 || c.Epochs > maxEpochs:
+		return fmt.Errorf("epochs %d is out of range; use 1..%d", c.Epochs, maxEpochs)
+	case c.Batch < 1:
+		return fmt.Errorf("batch %d is not allowed; use at least 1", c.Batch)
+	case !(c.LR > 0) || !finite(c.LR):
+		return fmt.Errorf("lr %g is not allowed; use a positive learning rate such as 1e-3", c.LR)
+	case !(c.WD >= 0) || !finite(c.WD):
+		return fmt.Errorf("weight decay %g is not allowed; use 0 or more", c.WD)
+	case !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1):
+		return fmt.Errorf("label smoothing %g is not allowed; use a value in [0, 1)", c.LabelSmoothing)
+	case !(c.Warmup >= 0 && c.Warmup < 1):
+		return fmt.Errorf("warmup %g is not allowed; give the fraction of steps in [0, 1)", c.Warmup)
+	case c.CheckpointEvery < 0:
+		return fmt.Errorf("checkpoint interval %d is negative; use 0 for epoch ends only", c.CheckpointEvery)
+	case c.LogEvery < 0:
+		return fmt.Errorf("log interval %d is negative; use 0 for epoch records only", c.LogEvery)
+	case c.Out == "":
+		return fmt.Errorf("no output directory; set one for the run's files")
+	}
+	if c.Retoken != "" {
+		if _, err := ParseSchedule(c.Retoken); err != nil {
+			return err
+		}
+	}
+	return c.ORT.Validate()
+}
+
+// resumeExempt lists the config.json keys that may change on resume: they
+// do not affect what is computed.
+var resumeExempt = []string{"version"}
+
+// configDiff names the keys of config.json in which a and b differ, with
+// both values, or returns "" when they agree.
+func configDiff(saved, now Config) (string, error) {
+	a, err := flatten(saved)
+	if err != nil {
+		return "", err
+	}
+	b, err := flatten(now)
+	if err != nil {
+		return "", err
+	}
+	var diffs []string
+	keys := slices.Sorted(maps.Keys(a))
+	for k := range b {
+		if _, ok := a[k]; !ok {
+			keys = append(keys, k)
+		}
+	}
+	for _, k := range keys {
+		if slices.Contains(resumeExempt, k) || a[k] == b[k] {
+			continue
+		}
+		diffs = append(diffs, fmt.Sprintf("%s (%s, now %s)", k, a[k], b[k]))
+	}
+	return strings.Join(diffs, ", "), nil
+}
+
+// flatten returns c's JSON form as dotted keys and JSON values.
+func flatten(c Config) (map[string]string, error) {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	var tree map[string]any
+	if err := json.Unmarshal(raw, &tree); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	var walk func(prefix string, v any)
+	walk = func(prefix string, v any) {
+		if m, ok := v.(map[string]any); ok {
+			for k, sub := range m {
+				walk(prefix+k+".", sub)
+			}
+			return
+		}
+		b, _ := json.Marshal(v)
+		out[strings.TrimSuffix(prefix, ".")] = string(b)
+	}
+	walk("", tree)
+	return out, nil
+}

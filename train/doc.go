@@ -1,0 +1,48 @@
+// Package train trains As-ViT networks on ONNX Runtime, with AdamW, a
+// warm-up and cosine learning rate, label smoothing and progressive
+// re-tokenization.
+//
+// # The training step
+//
+// BuildStep writes one graph per model and batch: the forward pass, the
+// label-smoothed cross-entropy (its targets, a smoothed one-hot computed
+// in Go by Targets, are an input), the gradients of every parameter by
+// graphgen.VJP, and torch.optim.AdamW's update with decay on the rank ≥ 2
+// weights only. The learning rate and both bias corrections are inputs, so
+// a schedule drives them without rebuilding anything.
+//
+// A Stepper runs it. Parameters and moments ping-pong between two sets of
+// ONNX Runtime tensors: each step reads one set and writes the next state
+// straight into the other (Session.RunInto), so no step copies a weight
+// through Go. An evaluation graph of any batch size (logits only) reads the
+// current set. Re-tokenization swaps both graphs for ones with the new
+// patch stride and dilation and keeps the tensors.
+//
+// # Schedules
+//
+// ParseSchedule reads `--retoken` schedules such as
+// "16x5:0.3,8x2:0.3,4x1:0.4" (stride × dilation : fraction of the epochs);
+// Schedule.Epochs gives each phase its whole epochs, and DefaultSchedule
+// derives the paper's schedule from the first kernel K1 and drops phases
+// the image is too small for. LRSchedule is a linear warm-up then a cosine
+// decay over all steps, continuous across phases.
+//
+// # Cost
+//
+// Accounting counts training FLOPs as 3 × 2 × MACs per image (forward plus
+// a backward pass of twice its cost), phase by phase, and the fraction saved
+// against training at full resolution throughout.
+//
+// # Runs
+//
+// Run trains from a Config and writes a run directory: config.json,
+// log.jsonl (a record per epoch, optionally per N steps), the `last` and
+// `best` checkpoints (a binary format with a header, a version and a CRC,
+// written atomically), result.json, a learning-curve PNG with the
+// re-tokenization switches marked, and model.onnx, the best weights
+// exported by ExportModel with the metadata the command line reads. A
+// resumed run continues from `last` and computes what an uninterrupted run
+// would have; it refuses a configuration that differs from config.json.
+// Progress reports steps and epochs to the caller; nothing here writes to
+// the terminal.
+package train

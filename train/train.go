@@ -1,0 +1,511 @@
+package train
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"github.com/asvit/asvit/atomicfile"
+	"io"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/asvit/asvit/data"
+	"github.com/asvit/asvit/vit"
+)
+
+// Names of the files a run writes in its directory (and CurvesFile).
+const (
+	ConfigFile = "config.json"
+	LogFile    = "log.jsonl"
+	LastFile   = "last"
+	BestFile   = "best"
+	ResultFile = "result.json"
+	ModelFile  = "model.onnx"
+)
+
+// configFile is the content of config.json.
+type configFile struct {
+	Config
+	Schedule string   `json:"schedule"` // the schedule in force, defaults resolved
+	Classes  []string `json:"classes"`
+}
+
+// Result is the content of result.json.
+type Result struct {
+	Arch     string `json:"arch"`
+	Schedule string `json:"schedule"`
+	Epochs   int    `json:"epochs"`
+	Steps    int    `json:"steps"`
+	Params   int64  `json:"params"`
+	// TestAcc is the test accuracy of the exported model: the weights of
+	// the epoch with the best test accuracy (BestEpoch, from 1).
+	TestAcc      float64 `json:"test_acc"`
+	BestEpoch    int     `json:"best_epoch"`
+	FinalTestAcc float64 `json:"final_test_acc"` // after the last epoch
+	// TrainImagesPerS is training images over the seconds spent in
+	// training steps (data loading included, evaluation excluded).
+	TrainImagesPerS float64   `json:"train_images_per_s"`
+	TrainSeconds    float64   `json:"train_seconds"`
+	SecondsPerEpoch []float64 `json:"seconds_per_epoch"` // training plus evaluation
+	Cost
+}
+
+// run is a training run in progress.
+type run struct {
+	given    Config // as the caller gave it
+	cfg      Config // with the dataset's channels filled in
+	ds       *data.Dataset
+	mean     []float32
+	std      []float32
+	full     vit.Model // the model at its own stride and dilation
+	sched    Schedule
+	models   []vit.Model // one per phase
+	epochs   []int       // per phase
+	perEpoch int         // steps per epoch
+	lr       LRSchedule
+	stepper  *Stepper
+	test     *data.Loader
+	state    CheckpointHeader
+	history  []EpochRecord
+}
+
+// Run trains cfg.Arch as cfg says, writing its files into cfg.Out:
+// ConfigFile, LogFile, the LastFile and BestFile checkpoints, ResultFile,
+// CurvesFile and ModelFile (the best epoch's weights, exported). progress
+// may be nil.
+//
+// Each epoch trains on shuffled, augmented full batches of the training
+// split (a short last batch is dropped) and then evaluates the test split.
+// The re-tokenization schedule picks the patch stride and dilation of each
+// epoch; the learning rate follows LRSchedule over all steps.
+//
+// # Resuming
+//
+// The last checkpoint is written at each epoch's end, every
+// cfg.CheckpointEvery steps, and when ctx is cancelled (after the step in
+// flight). With cfg.Resume, Run continues from it: weights, moments, step,
+// the position in the data stream and the epoch's running sums, so the
+// continued run computes what an uninterrupted one would have, bit for bit
+// when ONNX Runtime is. A kill loses the steps since the last checkpoint.
+// A resume whose configuration differs from config.json is refused, naming
+// the keys.
+func Run(ctx context.Context, cfg Config, progress Progress) (Result, error) {
+	if progress == nil {
+		progress = NopProgress{}
+	}
+	r, err := newRun(cfg)
+	if err != nil {
+		return Result{}, err
+	}
+	defer r.close()
+	if err := r.train(ctx, progress); err != nil {
+		return Result{}, err
+	}
+	return r.finish()
+}
+
+// newRun checks cfg, reads the data, prepares the run directory and the
+// stepper, and restores the last checkpoint when resuming.
+func newRun(cfg Config) (*run, error) {
+	if err := cfg.check(); err != nil {
+		return nil, err
+	}
+	r := &run{given: cfg, cfg: cfg}
+	if err := r.open(); err != nil {
+		r.close()
+		return nil, err
+	}
+	return r, nil
+}
+
+// open does newRun's work on r.
+func (r *run) open() (err error) {
+	if r.cfg.Data == "" {
+		r.ds, err = data.OpenSample(data.OpenOptions{})
+	} else {
+		r.ds, err = data.Open(r.cfg.Data, data.OpenOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	if r.cfg.Channels == 0 {
+		r.cfg.Channels = r.ds.Channels()
+	}
+	if r.mean, r.std, err = r.ds.Normalization(r.cfg.Channels); err != nil {
+		return fmt.Errorf("data: %w", err)
+	}
+	if err := r.plan(); err != nil {
+		return err
+	}
+	if err := r.prepareDir(); err != nil {
+		return err
+	}
+	first := r.models[PhaseAt(r.epochs, 0)]
+	r.stepper, err = NewStepper(first, r.full.Init(r.cfg.Seed), StepperOptions{
+		Batch: r.cfg.Batch, WeightDecay: r.cfg.WD, LabelSmoothing: r.cfg.LabelSmoothing, ORT: r.cfg.ORT,
+	})
+	if err != nil {
+		return err
+	}
+	r.test, err = data.NewLoader(r.ds.Test, data.LoaderOptions{
+		Batch: r.cfg.Batch, Size: r.cfg.Image, Channels: r.cfg.Channels, Mean: r.mean, Std: r.std,
+	})
+	if err != nil {
+		return fmt.Errorf("test split: %w", err)
+	}
+	if r.cfg.Resume {
+		return r.restore()
+	}
+	return nil
+}
+
+// plan builds the models, the schedule and the step counts.
+func (r *run) plan() error {
+	top, err := vit.Parse(r.cfg.Arch)
+	if err != nil {
+		return fmt.Errorf("arch: %w", err)
+	}
+	spec := vit.NewSpec(top, r.cfg.Image, len(r.ds.Classes))
+	spec.Channels = r.cfg.Channels
+	if r.full, err = vit.New(spec); err != nil {
+		return fmt.Errorf("arch %s at %d px: %w", r.cfg.Arch, r.cfg.Image, err)
+	}
+	r.sched = DefaultSchedule(spec)
+	if r.cfg.Retoken != "" {
+		if r.sched, err = ParseSchedule(r.cfg.Retoken); err != nil {
+			return err
+		}
+	}
+	if r.models, err = r.sched.Models(spec); err != nil {
+		return fmt.Errorf("arch %s at %d px: %w", r.cfg.Arch, r.cfg.Image, err)
+	}
+	r.epochs = r.sched.Epochs(r.cfg.Epochs)
+	r.perEpoch = r.ds.Train.N / r.cfg.Batch
+	if r.perEpoch == 0 {
+		return fmt.Errorf("batch %d is larger than the training split (%d images); use a smaller batch", r.cfg.Batch, r.ds.Train.N)
+	}
+	total := r.perEpoch * r.cfg.Epochs
+	r.lr = LRSchedule{Peak: r.cfg.LR, Warmup: int(math.Round(r.cfg.Warmup * float64(total))), Total: total}
+	return nil
+}
+
+func (r *run) path(name string) string { return filepath.Join(r.cfg.Out, name) }
+
+// prepareDir creates the run directory and writes config.json, or on resume
+// checks that config.json matches.
+func (r *run) prepareDir() error {
+	_, err := os.Stat(r.path(ConfigFile))
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	switch {
+	case r.cfg.Resume && !exists:
+		return fmt.Errorf("resume: %s has no %s; start the run without resume", r.cfg.Out, ConfigFile)
+	case r.cfg.Resume:
+		saved, err := ReadConfig(r.cfg.Out)
+		if err != nil {
+			return err
+		}
+		diff, err := configDiff(saved, r.given)
+		if err != nil {
+			return err
+		}
+		if diff != "" {
+			return fmt.Errorf("resume refused: the run in %s was started with another configuration: %s; resume with the same settings or start a new run in another directory", r.cfg.Out, diff)
+		}
+		return nil
+	case exists:
+		return fmt.Errorf("%s already holds a run (%s); resume it or choose another output directory", r.cfg.Out, ConfigFile)
+	}
+	if err := os.MkdirAll(r.cfg.Out, 0o755); err != nil {
+		return err
+	}
+	return writeJSON(r.path(ConfigFile), configFile{Config: r.given, Schedule: r.sched.String(), Classes: r.ds.Classes})
+}
+
+// ReadConfig returns the configuration a run in dir was started with, with
+// Out set to dir and Resume set: what resuming it takes, for a caller that
+// does not repeat the original settings.
+func ReadConfig(dir string) (Config, error) {
+	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	if err != nil {
+		return Config{}, fmt.Errorf("read run configuration: %w", err)
+	}
+	var saved configFile
+	if err := json.Unmarshal(raw, &saved); err != nil {
+		return Config{}, fmt.Errorf("read run configuration %s: %w", filepath.Join(dir, ConfigFile), err)
+	}
+	saved.Config.Out, saved.Config.Resume = dir, true
+	return saved.Config, nil
+}
+
+// restore loads the last checkpoint into the stepper and the run state; a
+// run killed before its first checkpoint starts again from step 0.
+func (r *run) restore() error {
+	c, err := ReadCheckpoint(r.path(LastFile))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		r.history, err = rewindLog(r.path(LogFile), 0, 0)
+		return err
+	case err != nil:
+		return fmt.Errorf("resume: %w", err)
+	}
+	if err := r.load(c); err != nil {
+		return fmt.Errorf("resume: %s: %w", r.path(LastFile), err)
+	}
+	r.history, err = rewindLog(r.path(LogFile), c.Step, c.Epoch)
+	return err
+}
+
+// load puts checkpoint c into the stepper and the run state.
+func (r *run) load(c *Checkpoint) error {
+	want := r.tensorInfos()
+	if len(c.Tensors) != len(want) {
+		return fmt.Errorf("checkpoint holds %d tensors, the model needs %d", len(c.Tensors), len(want))
+	}
+	for i, t := range want {
+		if c.Tensors[i].Name != t.Name || !slices.Equal(c.Tensors[i].Shape, t.Shape) {
+			return fmt.Errorf("checkpoint tensor %d is %s %v, the model needs %s %v", i, c.Tensors[i].Name, c.Tensors[i].Shape, t.Name, t.Shape)
+		}
+	}
+	if c.Epoch > r.cfg.Epochs || c.EpochStep > r.perEpoch || c.Step != c.Epoch*r.perEpoch+c.EpochStep {
+		return fmt.Errorf("checkpoint at epoch %d, step %d does not fit a run of %d epochs of %d steps", c.Epoch, c.Step, r.cfg.Epochs, r.perEpoch)
+	}
+	n := len(want) / 3
+	r.state = c.CheckpointHeader
+	return r.stepper.SetState(c.Step, c.Data[:n], c.Data[n:2*n], c.Data[2*n:])
+}
+
+// tensorInfos describes the checkpoint tensors: parameters, then moments.
+func (r *run) tensorInfos() []TensorInfo {
+	table := r.full.ParamTable()
+	var out []TensorInfo
+	for _, name := range []func(StepNames) string{StepNames.param, StepNames.m, StepNames.v} {
+		for _, p := range table {
+			out = append(out, TensorInfo{Name: name(NamesOf(p)), Shape: p.Shape})
+		}
+	}
+	return out
+}
+
+// checkpoint writes the stepper's state and the run state to name.
+func (r *run) checkpoint(name string) error {
+	steps, params, m, v := r.stepper.State()
+	h := r.state
+	h.Arch, h.Step, h.Tensors = r.cfg.Arch, steps, r.tensorInfos()
+	spec := r.stepper.Model().Spec()
+	h.Stride, h.Dilation = spec.PatchStride, spec.PatchDilation
+	all := append(append(append([][]float32{}, params...), m...), v...)
+	if err := WriteCheckpoint(r.path(name), &Checkpoint{CheckpointHeader: h, Data: all}); err != nil {
+		return fmt.Errorf("checkpoint %s: %w", name, err)
+	}
+	return nil
+}
+
+func (r *run) close() {
+	r.stepper.Destroy()
+	if r.test != nil {
+		r.test.Close()
+	}
+}
+
+// train runs the remaining epochs.
+func (r *run) train(ctx context.Context, progress Progress) error {
+	if r.state.Epoch >= r.cfg.Epochs {
+		return nil
+	}
+	start := r.state.Epoch*r.perEpoch + r.state.EpochStep
+	loader, err := data.NewLoader(r.ds.Train, data.LoaderOptions{
+		Batch: r.cfg.Batch, Size: r.cfg.Image, Channels: r.cfg.Channels, Mean: r.mean, Std: r.std,
+		Shuffle: true, Seed: r.cfg.Seed, Augment: r.cfg.Augment, DropLast: true,
+		StartEpoch: start / r.perEpoch,
+	})
+	if err != nil {
+		return fmt.Errorf("training split: %w", err)
+	}
+	defer loader.Close()
+	for range start % r.perEpoch {
+		loader.Release(loader.Next())
+	}
+	total := r.perEpoch * r.cfg.Epochs
+	for r.state.Epoch < r.cfg.Epochs {
+		phase := PhaseAt(r.epochs, r.state.Epoch)
+		if r.stepper.Model().Spec() != r.models[phase].Spec() {
+			if err := r.stepper.SetModel(r.models[phase]); err != nil {
+				return err
+			}
+		}
+		for r.state.EpochStep < r.perEpoch {
+			if err := ctx.Err(); err != nil {
+				return errors.Join(err, r.checkpoint(LastFile))
+			}
+			t0 := time.Now()
+			b := loader.Next()
+			if b.Epoch != r.state.Epoch || b.Step != r.state.EpochStep {
+				return fmt.Errorf("data stream at epoch %d step %d, training at epoch %d step %d", b.Epoch, b.Step, r.state.Epoch, r.state.EpochStep)
+			}
+			lr := r.lr.At(r.stepper.Steps())
+			res, err := r.stepper.Step(b.X, b.Labels, lr)
+			loader.Release(b)
+			if err != nil {
+				return fmt.Errorf("epoch %d: %w", r.state.Epoch+1, err)
+			}
+			run := &r.state.Running
+			run.Loss += res.Loss * float64(r.cfg.Batch)
+			run.Correct += int64(res.Correct)
+			run.Images += int64(r.cfg.Batch)
+			run.Seconds += time.Since(t0).Seconds()
+			r.state.EpochStep++
+			step := r.stepper.Steps()
+			ips := float64(run.Images) / run.Seconds
+			progress.Step(StepInfo{
+				Epoch: r.state.Epoch + 1, Epochs: r.cfg.Epochs, Step: step, Steps: total, Phase: phase + 1,
+				Loss: res.Loss, LR: lr, ImagesPerS: ips,
+				ETA: time.Duration(float64((total-step)*r.cfg.Batch) / ips * float64(time.Second)),
+			})
+			if r.cfg.LogEvery > 0 && step%r.cfg.LogEvery == 0 {
+				rec := StepRecord{Kind: KindStep, Epoch: r.state.Epoch + 1, Step: step, Loss: res.Loss, LR: lr}
+				if err := appendLine(r.path(LogFile), rec); err != nil {
+					return err
+				}
+			}
+			if r.cfg.CheckpointEvery > 0 && step%r.cfg.CheckpointEvery == 0 {
+				if err := r.checkpoint(LastFile); err != nil {
+					return err
+				}
+			}
+		}
+		if err := r.endEpoch(phase, progress); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// endEpoch evaluates, logs, and writes the checkpoints: best (when the test
+// accuracy improved) before last, so that last never promises a best that
+// is not on disk.
+func (r *run) endEpoch(phase int, progress Progress) error {
+	t0 := time.Now()
+	testLoss, testAcc, err := r.evaluate()
+	if err != nil {
+		return err
+	}
+	run := r.state.Running
+	spec := r.models[phase].Spec()
+	rec := EpochRecord{
+		Kind: KindEpoch, Epoch: r.state.Epoch + 1, Step: r.stepper.Steps(), Phase: phase + 1,
+		Stride: spec.PatchStride, Dilation: spec.PatchDilation,
+		LR:        r.lr.At(r.stepper.Steps() - 1),
+		TrainLoss: run.Loss / float64(run.Images), TrainAcc: float64(run.Correct) / float64(run.Images),
+		TestLoss: testLoss, TestAcc: testAcc,
+		TrainSeconds: run.Seconds, EvalSeconds: time.Since(t0).Seconds(),
+		ImagesPerS: float64(run.Images) / run.Seconds,
+	}
+	if err := appendLine(r.path(LogFile), rec); err != nil {
+		return err
+	}
+	r.history = append(r.history, rec)
+	r.state.Epoch++
+	r.state.EpochStep = 0
+	r.state.TrainSeconds += run.Seconds
+	r.state.Running = EpochSums{}
+	if r.state.BestEpoch == 0 || testAcc > r.state.BestAcc {
+		r.state.BestAcc, r.state.BestEpoch = testAcc, rec.Epoch
+		if err := r.checkpoint(BestFile); err != nil {
+			return err
+		}
+	}
+	if err := r.checkpoint(LastFile); err != nil {
+		return err
+	}
+	progress.Epoch(rec)
+	return nil
+}
+
+// evaluate returns the mean cross-entropy (without smoothing) and the
+// accuracy of the current weights on the test split.
+func (r *run) evaluate() (loss, acc float64, err error) {
+	classes := r.full.Spec().Classes
+	logits := make([]float32, r.cfg.Batch*classes)
+	var b *data.Batch
+	correct, n := 0, 0
+	for i := range r.test.Len() {
+		if b, err = r.test.BatchAt(i, b); err != nil {
+			return 0, 0, err
+		}
+		out := logits[:b.N*classes]
+		if err := r.stepper.Logits(b.X, b.N, out); err != nil {
+			return 0, 0, fmt.Errorf("evaluate: %w", err)
+		}
+		correct += Correct(out, b.Labels, classes)
+		loss += CrossEntropy(out, b.Labels, classes) * float64(b.N)
+		n += b.N
+	}
+	return loss / float64(n), float64(correct) / float64(n), nil
+}
+
+// CrossEntropy returns the mean over rows of logits (N×classes) of
+// -log softmax(row)[label], computed in float64.
+func CrossEntropy(logits []float32, labels []int64, classes int) float64 {
+	sum := 0.0
+	for i, l := range labels {
+		row := logits[i*classes : (i+1)*classes]
+		hi := math.Inf(-1)
+		for _, v := range row {
+			hi = math.Max(hi, float64(v))
+		}
+		z := 0.0
+		for _, v := range row {
+			z += math.Exp(float64(v) - hi)
+		}
+		sum += hi + math.Log(z) - float64(row[l])
+	}
+	return sum / float64(len(labels))
+}
+
+// finish exports the best weights and writes result.json and the plot.
+func (r *run) finish() (Result, error) {
+	best, err := ReadCheckpoint(r.path(BestFile))
+	if err != nil {
+		return Result{}, err
+	}
+	model, err := phaseModel(r.full.Spec(), Phase{Stride: best.Stride, Dilation: best.Dilation})
+	if err != nil {
+		return Result{}, err
+	}
+	n := len(model.ParamTable())
+	onnx, err := ExportModel(model, best.Data[:n], Meta{Mean: r.mean, Std: r.std, ClassNames: r.ds.Classes, Version: r.cfg.Version})
+	if err != nil {
+		return Result{}, err
+	}
+	if err := atomicfile.Write(r.path(ModelFile), 0o644, func(w io.Writer) error { _, err := w.Write(onnx); return err }); err != nil {
+		return Result{}, err
+	}
+	res := Result{
+		Arch: r.full.Spec().Topology.String(), Schedule: r.sched.String(),
+		Epochs: r.cfg.Epochs, Steps: r.stepper.Steps(), Params: r.full.Params(),
+		TestAcc: best.BestAcc, BestEpoch: best.BestEpoch,
+		TrainSeconds: r.state.TrainSeconds,
+		Cost:         Accounting(r.full, r.models, r.epochs, int64(r.perEpoch*r.cfg.Batch)),
+	}
+	for _, h := range r.history {
+		res.SecondsPerEpoch = append(res.SecondsPerEpoch, h.TrainSeconds+h.EvalSeconds)
+		res.FinalTestAcc = h.TestAcc
+	}
+	if res.TrainSeconds > 0 {
+		res.TrainImagesPerS = float64(res.Steps*r.cfg.Batch) / res.TrainSeconds
+	}
+	if err := writeJSON(r.path(ResultFile), res); err != nil {
+		return Result{}, err
+	}
+	title := fmt.Sprintf("%s, %d px, retoken %s", res.Arch, r.cfg.Image, res.Schedule)
+	err = atomicfile.Write(r.path(CurvesFile), 0o644, func(w io.Writer) error { return writeCurves(w, r.history, title) })
+	return res, err
+}
