@@ -57,7 +57,8 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 			&cli.StringFlag{Name: "device", Value: "cpu", Destination: &rt.Device,
 				Usage: "where models run: cpu, cuda or cuda:N (cuda needs a GPU build of ONNX Runtime named by " + ort.LibraryEnv + ")"},
 		},
-		Commands:       []*cli.Command{infoCommand(), exportCommand(), predictCommand(rt), inspectCommand()},
+		Commands: []*cli.Command{infoCommand(), exportCommand(), predictCommand(rt), inspectCommand(),
+			complexityCommand(rt), searchCommand(rt), scaleCommand(rt), trainCommand(rt), autoCommand(rt), plotCommand()},
 		OnUsageError:   onUsageError,
 		ExitErrHandler: func(*cli.Context, error) {},
 		Action: func(c *cli.Context) error {

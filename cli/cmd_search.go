@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/asvit/asvit/complexity"
+	"github.com/asvit/asvit/search"
+)
+
+// searchOptions are the arguments of asvit search.
+type searchOptions struct {
+	Runtime runtimeOptions
+	Measure measureOptions
+	Steps   int
+	NoCache bool
+	Out     string
+	Resume  bool
+}
+
+func searchCommand(rt *runtimeOptions) *cli.Command {
+	var opts searchOptions
+	return &cli.Command{
+		Name:  "search",
+		Usage: "find a seed topology by REINFORCE over the training-free reward",
+		Description: `Samples a topology from 12 categorical choices per step, measures its NTK
+condition number κ and length distortion L^E at initialisation, and
+rewards decreasing κ and increasing L^E. The run directory (--out) holds
+config.json, log.jsonl, the checkpoint after every step, result.json
+(with "arch", the argmax topology) and search.png; --resume continues a
+killed run with the same result as an uninterrupted one.`,
+		Flags: append(measureFlags(&opts.Measure, 224),
+			&cli.IntFlag{Name: "steps", Value: search.DefaultConfig().Steps, Destination: &opts.Steps,
+				Usage: "policy updates (the authors use 500)"},
+			&cli.BoolFlag{Name: "no-cache", Destination: &opts.NoCache,
+				Usage: "measure a topology again each time it is sampled, as the authors did"},
+			&cli.StringFlag{Name: "out", Value: "out/search", Destination: &opts.Out,
+				Usage: "run directory"},
+			&cli.BoolFlag{Name: "resume", Destination: &opts.Resume,
+				Usage: "continue the run in --out (its settings must match)"},
+		),
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			if _, err := requireArgs(c, 0, 0, ""); err != nil {
+				return err
+			}
+			opts.Runtime = *rt
+			_, err := runSearch(c.Context, opts, c.App.Writer, c.App.ErrWriter)
+			return err
+		},
+	}
+}
+
+func runSearch(ctx context.Context, opts searchOptions, stdout, stderr io.Writer) (search.Result, error) {
+	s, err := opts.Measure.settings(opts.Runtime)
+	if err != nil {
+		return search.Result{}, err
+	}
+	cfg := search.DefaultConfig()
+	cfg.Dir, cfg.Resume, cfg.Steps, cfg.Seed, cfg.NoCache = opts.Out, opts.Resume, opts.Steps, opts.Measure.Seed, opts.NoCache
+	cfg.EvalSettings = evalSettings(s, opts.Measure.Data)
+	if err := cfg.Validate(); err != nil {
+		return search.Result{}, usagef("%v", err)
+	}
+	m, err := newMeasurer(s, probeSource(opts.Measure))
+	if err != nil {
+		return search.Result{}, err
+	}
+	defer m.Close()
+	res, err := search.Run(ctx, cfg, evaluator(m), &searchProgress{r: newStepReporter(stderr, "search", cfg.Steps)})
+	if err != nil {
+		return res, err
+	}
+	if err := search.Plot(opts.Out); err != nil {
+		return res, err
+	}
+	_, err = fmt.Fprintf(stdout, "seed topology  %s\nentropy        %.2f nats after %d steps (%d topologies measured)\nrun directory  %s (result.json, log.jsonl, search.png)\n",
+		res.Topology, res.Entropy, res.Steps, res.Evaluations, opts.Out)
+	return res, err
+}
+
+// evalSettings is what config.json records of the measures, so that a run
+// resumed with other measure flags is refused.
+func evalSettings(s complexity.Settings, data string) map[string]any {
+	return map[string]any{"image": s.Image, "channels": s.Channels, "batch": s.Batch, "curve_points": s.CurvePoints,
+		"repeat": s.Repeat, "radius": s.Radius.String(), "seed": s.Seed, "data": data}
+}
+
+// searchProgress shows a search's steps.
+type searchProgress struct{ r *stepReporter }
+
+func (p *searchProgress) Start(done, total int) { p.r.resume(done) }
+
+func (p *searchProgress) Step(rec search.StepRecord) {
+	p.r.step(rec.Step, fmt.Sprintf("step %d  entropy %.2f  reward %+.3f  κ %.4g  L^E %.4g  %s",
+		rec.Step, rec.Entropy, rec.Reward, float64(rec.NTKCond), float64(rec.LengthDistortion), rec.Topology))
+}
+
+func (p *searchProgress) Finish(search.Result) { p.r.finish() }

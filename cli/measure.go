@@ -1,0 +1,86 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/asvit/asvit/complexity"
+	"github.com/asvit/asvit/search"
+	"github.com/asvit/asvit/vit"
+)
+
+// measureOptions are the flags shared by every command that measures
+// topologies (complexity, search, scale, auto).
+type measureOptions struct {
+	Image, Batch, Curve, Repeat int
+	Radius                      string
+	Seed                        uint64
+	Data                        string
+}
+
+func measureFlags(o *measureOptions, image int) []cli.Flag {
+	d := complexity.DefaultSettings()
+	return []cli.Flag{
+		&cli.IntFlag{Name: "img", Value: image, Destination: &o.Image,
+			Usage: "image side in pixels the measures run at"},
+		&cli.IntFlag{Name: "batch", Value: d.Batch, Destination: &o.Batch,
+			Usage: "images in the NTK batch (the authors use 16)"},
+		&cli.IntFlag{Name: "curve", Value: d.CurvePoints, Destination: &o.Curve,
+			Usage: "points on the length-distortion circle, both ends included (the authors use 10)"},
+		&cli.IntFlag{Name: "repeat", Value: d.Repeat, Destination: &o.Repeat,
+			Usage: "random initialisations averaged per topology (the authors use 5)"},
+		&cli.StringFlag{Name: "radius", Value: "1", Destination: &o.Radius,
+			Usage: "radius of the input circle: 1 (the authors' code) or sqrt-n (the paper's formula)"},
+		&cli.Uint64Flag{Name: "seed", Destination: &o.Seed,
+			Usage: "draws the NTK batch, the curve bases and every candidate's weights"},
+		&cli.StringFlag{Name: "data", Destination: &o.Data,
+			Usage: "dataset directory (MNIST/Fashion-MNIST IDX, CIFAR binary or an image folder) for the NTK batch; default: the embedded Fashion-MNIST sample"},
+	}
+}
+
+// settings converts the flags; a bad value is a usage error.
+func (o measureOptions) settings(rt runtimeOptions) (complexity.Settings, error) {
+	s := complexity.DefaultSettings()
+	s.Image, s.Batch, s.CurvePoints, s.Repeat, s.Seed = o.Image, o.Batch, o.Curve, o.Repeat, o.Seed
+	r, err := complexity.ParseRadius(o.Radius)
+	if err != nil {
+		return s, usagef("--radius: %v", err)
+	}
+	s.Radius = r
+	ortOpts, err := rt.sessionOptions()
+	if err != nil {
+		return s, err
+	}
+	s.ORT.Threads, s.ORT.Device, s.ORT.CUDADevice = ortOpts.Threads, ortOpts.Device, ortOpts.CUDADevice
+	if err := s.Validate(); err != nil {
+		return s, usagef("%v", err)
+	}
+	return s, nil
+}
+
+// newMeasurer draws the probe (NTK batch and curve bases) once and returns
+// a measurer for every candidate of a run.
+func newMeasurer(s complexity.Settings, src complexity.ProbeSource) (*complexity.Measurer, error) {
+	p, err := complexity.NewProbe(s, src)
+	if err != nil {
+		return nil, err
+	}
+	return complexity.NewMeasurer(s, p)
+}
+
+// probeSource is where the NTK batch comes from.
+func probeSource(o measureOptions) complexity.ProbeSource {
+	return complexity.ProbeSource{Data: o.Data}
+}
+
+// evaluator adapts a measurer to the search and scale pipelines.
+func evaluator(m *complexity.Measurer) search.Evaluator {
+	return search.EvaluatorFunc(func(ctx context.Context, t vit.Topology) (search.Measure, error) {
+		r, err := m.Measure(ctx, t)
+		if err != nil {
+			return search.Measure{}, err
+		}
+		return search.Measure{NTKCond: r.NTKCond, LengthDistortion: r.LengthDistortion, Bad: r.Bad}, nil
+	})
+}
