@@ -132,16 +132,7 @@ func runScaleFor(ctx context.Context, opts autoOptions, arch string, classes int
 	cfg.StopParams = int64(opts.MaxParams)
 	cfg.LimitParams = max(cfg.LimitParams, 2*cfg.StopParams)
 	cfg.EvalSettings = evalSettings(s, opts.Measure.Data)
-	m, err := newMeasurer(s, probeSource(opts.Measure))
-	if err != nil {
-		return scale.Result{}, err
-	}
-	defer m.Close()
-	res, err := scale.Run(ctx, cfg, evaluator(m), &scaleProgress{r: newStepReporter(stderr, "scale", -1)})
-	if err != nil {
-		return res, err
-	}
-	return res, scale.Plot(cfg.Dir)
+	return scaleRun(ctx, cfg, s, probeSource(opts.Measure), stderr)
 }
 
 // pickMember returns the largest member within both budgets (maxMACs 0: no

@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/asvit/asvit/complexity"
 	"github.com/asvit/asvit/scale"
 	"github.com/asvit/asvit/vit"
 )
@@ -76,7 +77,18 @@ func runScale(ctx context.Context, opts scaleOptions, stdout, stderr io.Writer) 
 	if err := cfg.Validate(); err != nil {
 		return scale.Result{}, usagef("%v", err)
 	}
-	m, err := newMeasurer(s, probeSource(opts.Measure))
+	res, err := scaleRun(ctx, cfg, s, probeSource(opts.Measure), stderr)
+	if err != nil {
+		return res, err
+	}
+	_, err = io.WriteString(stdout, seriesTable(res.Series)+fmt.Sprintf("stop: %s\nrun directory: %s (result.json, log.jsonl, scale.png)\n", res.Stop, opts.Out))
+	return res, err
+}
+
+// scaleRun measures candidates with settings s and the probe from src,
+// grows the series and draws scale.png.
+func scaleRun(ctx context.Context, cfg scale.Config, s complexity.Settings, src complexity.ProbeSource, stderr io.Writer) (scale.Result, error) {
+	m, err := newMeasurer(s, src)
 	if err != nil {
 		return scale.Result{}, err
 	}
@@ -85,11 +97,7 @@ func runScale(ctx context.Context, opts scaleOptions, stdout, stderr io.Writer) 
 	if err != nil {
 		return res, err
 	}
-	if err := scale.Plot(opts.Out); err != nil {
-		return res, err
-	}
-	_, err = io.WriteString(stdout, seriesTable(res.Series)+fmt.Sprintf("stop: %s\nrun directory: %s (result.json, log.jsonl, scale.png)\n", res.Stop, opts.Out))
-	return res, err
+	return res, scale.Plot(cfg.Dir)
 }
 
 // seriesTable lists a scaling series, one member per line.
