@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/asvit/asvit/scale"
 )
 
 // small measure flags that keep every pipeline test to seconds.
@@ -103,5 +105,22 @@ func TestAutoEndToEnd(t *testing.T) {
 	}
 	if _, err := os.Stat(curves); err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestPickMemberTakesTheLargestWithinBothBudgets(t *testing.T) {
+	series := []scale.Member{{Step: 1, Params: 10, MACs: 100}, {Step: 2, Params: 20, MACs: 300}, {Step: 3, Params: 30, MACs: 200}, {Step: 4, Params: 40, MACs: 400}}
+	cases := []struct {
+		params, macs int64
+		want         int
+	}{{35, 0, 3}, {35, 250, 3}, {25, 250, 1}, {100, 0, 4}}
+	for _, c := range cases {
+		got, err := pickMember(series, c.params, c.macs)
+		if err != nil || got.Step != c.want {
+			t.Fatalf("budget %d params, %d MACs: step %d (%v), want %d", c.params, c.macs, got.Step, err, c.want)
+		}
+	}
+	if _, err := pickMember(series, 5, 0); err == nil || !strings.Contains(err.Error(), "smallest has 10 parameters") {
+		t.Fatalf("no member fits: got %v", err)
 	}
 }
