@@ -150,31 +150,15 @@ func buildFast(m vit.Model, s Settings, dt graphgen.DType) (*measureGraph, error
 // respect to every NTK parameter, flattened and concatenated. A one-hot seed
 // row b gives sample b's gradient g_b.
 func buildBruteNTK(m vit.Model, s Settings, dt graphgen.DType) (*measureGraph, error) {
-	mg, err := newMeasureGraph(m, dt)
-	if err != nil {
-		return nil, err
-	}
-	in, feats, err := mg.features(m, ntkInputName, s.Batch, false)
-	if err != nil {
-		return nil, err
-	}
-	var seed *graphgen.Value
-	if err := graphgen.Catch(func() { seed = mg.g.Input(ntkSeedName, dt, feats.Shape()...) }); err != nil {
-		return nil, err
-	}
-	grads, err := graphgen.VJP([]*graphgen.Value{feats}, []*graphgen.Value{seed}, ntkParams(m, mg.params))
-	if err != nil {
-		return nil, err
-	}
-	err = graphgen.Catch(func() {
-		flat := make([]*graphgen.Value, len(grads))
-		for i, gr := range grads {
-			flat[i] = mg.g.Reshape(gr, gr.Size())
-		}
-		mg.outputs = []*graphgen.Value{mg.g.Output(ntkGradsName, mg.g.Concat(0, flat...))}
-	})
-	mg.inputs = []*graphgen.Value{in, seed}
-	return mg, err
+	return buildSeededVJP(m, dt, ntkInputName, ntkSeedName, s.Batch, false,
+		func(mg *measureGraph, _ *graphgen.Value) []*graphgen.Value { return ntkParams(m, mg.params) },
+		func(mg *measureGraph, grads []*graphgen.Value) *graphgen.Value {
+			flat := make([]*graphgen.Value, len(grads))
+			for i, gr := range grads {
+				flat[i] = mg.g.Reshape(gr, gr.Size())
+			}
+			return mg.g.Output(ntkGradsName, mg.g.Concat(0, flat...))
+		})
 }
 
 // buildBruteCurve builds L^E's reference graph: inputs curve_points and
@@ -182,23 +166,36 @@ func buildBruteNTK(m vit.Model, s Settings, dt graphgen.DType) (*measureGraph, e
 // off) with respect to the points. A seed of ones in column c gives, row by
 // row, the gradient of feature c at each point.
 func buildBruteCurve(m vit.Model, s Settings, dt graphgen.DType) (*measureGraph, error) {
+	return buildSeededVJP(m, dt, curvePointsName, curveSeedName, s.CurvePoints, true,
+		func(_ *measureGraph, in *graphgen.Value) []*graphgen.Value { return []*graphgen.Value{in} },
+		func(mg *measureGraph, grads []*graphgen.Value) *graphgen.Value {
+			return mg.g.Output(curveGradName, grads[0])
+		})
+}
+
+// buildSeededVJP builds a graph with inputs input ([n, C, R, R]) and seed
+// ([n, nf]) whose one output, made by output, comes from the gradients of
+// Σ seed⊙features with respect to the values wrt picks.
+func buildSeededVJP(m vit.Model, dt graphgen.DType, inputName, seedName string, n int, noNorms bool,
+	wrt func(*measureGraph, *graphgen.Value) []*graphgen.Value,
+	output func(*measureGraph, []*graphgen.Value) *graphgen.Value) (*measureGraph, error) {
 	mg, err := newMeasureGraph(m, dt)
 	if err != nil {
 		return nil, err
 	}
-	points, feats, err := mg.features(m, curvePointsName, s.CurvePoints, true)
+	in, feats, err := mg.features(m, inputName, n, noNorms)
 	if err != nil {
 		return nil, err
 	}
 	var seed *graphgen.Value
-	if err := graphgen.Catch(func() { seed = mg.g.Input(curveSeedName, dt, feats.Shape()...) }); err != nil {
+	if err := graphgen.Catch(func() { seed = mg.g.Input(seedName, dt, feats.Shape()...) }); err != nil {
 		return nil, err
 	}
-	grads, err := graphgen.VJP([]*graphgen.Value{feats}, []*graphgen.Value{seed}, []*graphgen.Value{points})
+	grads, err := graphgen.VJP([]*graphgen.Value{feats}, []*graphgen.Value{seed}, wrt(mg, in))
 	if err != nil {
 		return nil, err
 	}
-	err = graphgen.Catch(func() { mg.outputs = []*graphgen.Value{mg.g.Output(curveGradName, grads[0])} })
-	mg.inputs = []*graphgen.Value{points, seed}
+	err = graphgen.Catch(func() { mg.outputs = []*graphgen.Value{output(mg, grads)} })
+	mg.inputs = []*graphgen.Value{in, seed}
 	return mg, err
 }
