@@ -8,9 +8,8 @@ cd "$root"
 bash scripts/setup.sh
 go build -o asvit ./cli/asvit
 out=${ASVIT_OUT:-out/auto}
-if [ -e "$out/config.json" ] || [ -e "$out/search/config.json" ]; then
-  echo "run.sh: $out holds an earlier run; set ASVIT_OUT to another directory or remove it" >&2
-  exit 1
-fi
-./asvit auto --out "$out" "$@"
+resume=()
+# A second call continues (or, when finished, reprints) the run in $out.
+[ -e "$out/search/config.json" ] && resume=(--resume)
+./asvit auto --out "$out" "${resume[@]}" "$@"
 ./asvit predict --model "$out/train/model.onnx" --sample 4 --top 3
