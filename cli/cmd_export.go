@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"github.com/asvit/asvit/atomicfile"
-
 	"context"
 	"fmt"
 	"io"
@@ -13,6 +11,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/asvit/asvit/atomicfile"
 	"github.com/asvit/asvit/vit"
 )
 

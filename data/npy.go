@@ -1,8 +1,6 @@
 package data
 
 import (
-	"github.com/asvit/asvit/atomicfile"
-
 	"bytes"
 	"encoding/binary"
 	"fmt"
@@ -12,6 +10,8 @@ import (
 	"strings"
 
 	"codeberg.org/sbinet/npyio/npy"
+
+	"github.com/asvit/asvit/atomicfile"
 )
 
 // maxNPYRank bounds the rank of arrays read and written.

@@ -1,14 +1,14 @@
 package runs
 
 import (
-	"github.com/asvit/asvit/atomicfile"
-
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/asvit/asvit/atomicfile"
 )
 
 // Names of the files in a run directory.

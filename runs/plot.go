@@ -1,8 +1,6 @@
 package runs
 
 import (
-	"github.com/asvit/asvit/atomicfile"
-
 	"bytes"
 	"fmt"
 
@@ -10,6 +8,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+
+	"github.com/asvit/asvit/atomicfile"
 )
 
 // plotDPI is the resolution of saved plots.

@@ -7,12 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/asvit/asvit/atomicfile"
 	"hash"
 	"hash/crc32"
 	"io"
 	"math"
 	"os"
+
+	"github.com/asvit/asvit/atomicfile"
 )
 
 // Checkpoint file layout, all integers little-endian:

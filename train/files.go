@@ -2,8 +2,9 @@ package train
 
 import (
 	"encoding/json"
-	"github.com/asvit/asvit/atomicfile"
 	"io"
+
+	"github.com/asvit/asvit/atomicfile"
 )
 
 // writeJSON writes v as indented JSON to path atomically.

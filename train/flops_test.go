@@ -1,9 +1,10 @@
 package train
 
 import (
-	"github.com/asvit/asvit/vit"
 	"math"
 	"testing"
+
+	"github.com/asvit/asvit/vit"
 )
 
 // TestAccountingByHand checks the FLOP accounting of a two-phase run of

@@ -4,11 +4,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/asvit/asvit/atomicfile"
 	"io"
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/asvit/asvit/atomicfile"
 )
 
 // Kinds of log.jsonl records.

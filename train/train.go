@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/asvit/asvit/atomicfile"
 	"io"
 	"io/fs"
 	"math"
@@ -14,6 +13,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/asvit/asvit/atomicfile"
 	"github.com/asvit/asvit/data"
 	"github.com/asvit/asvit/vit"
 )
