@@ -15,6 +15,15 @@ import (
 // plotDPI is the resolution of saved plots.
 const plotDPI = 150
 
+// NewPlot returns an empty plot with a title and axis labels.
+func NewPlot(title, xLabel, yLabel string) *plot.Plot {
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = xLabel
+	p.Y.Label.Text = yLabel
+	return p
+}
+
 // SavePNG draws a grid of plots (rows of equal length; nil leaves a tile
 // empty) with aligned axes on one width×height PNG and writes it to path
 // atomically.

@@ -51,27 +51,19 @@ func Plot(runDir string) error {
 			depth[i] = append(depth[i], plotter.XY{X: x, Y: float64(d)})
 		}
 	}
-	depthPlot := paramsPlot("Depth per stage", "blocks")
+	depthPlot := runs.NewPlot("Depth per stage", "parameters (M)", "blocks")
 	for i, xy := range depth {
 		if err := addMarked(depthPlot, xy, fmt.Sprintf("stage %d", i+1), stageColors[i]); err != nil {
 			return fmt.Errorf("scale: plot: %w", err)
 		}
 	}
 	depthPlot.Legend.Top, depthPlot.Legend.Left = true, true
-	widthPlot := paramsPlot("Width", "hidden size")
+	widthPlot := runs.NewPlot("Width", "parameters (M)", "hidden size")
 	if err := addMarked(widthPlot, width, "", color.RGBA{A: 255}); err != nil {
 		return fmt.Errorf("scale: plot: %w", err)
 	}
 	grid := [][]*plot.Plot{{depthPlot}, {widthPlot}}
 	return runs.SavePNG(filepath.Join(runDir, PlotFile), grid, 16*vg.Centimeter, 20*vg.Centimeter)
-}
-
-func paramsPlot(title, ylabel string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "parameters (M)"
-	p.Y.Label.Text = ylabel
-	return p
 }
 
 // addMarked draws xy as a line with a dot at every point, named in the

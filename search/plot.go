@@ -47,10 +47,10 @@ func Plot(runDir string) error {
 			le = append(le, plotter.XY{X: x, Y: v})
 		}
 	}
-	entropyPlot := stepPlot("Policy entropy", "nats")
-	rewardPlot := stepPlot("Reward", "reward")
-	kappaPlot := stepPlot("NTK condition number κ", "κ")
-	lePlot := stepPlot("Length distortion", "L^E")
+	entropyPlot := runs.NewPlot("Policy entropy", "step", "nats")
+	rewardPlot := runs.NewPlot("Reward", "step", "reward")
+	kappaPlot := runs.NewPlot("NTK condition number κ", "step", "κ")
+	lePlot := runs.NewPlot("Length distortion", "step", "L^E")
 	for _, l := range []struct {
 		p    *plot.Plot
 		xy   plotter.XYs
@@ -73,14 +73,6 @@ func Plot(runDir string) error {
 	}
 	grid := [][]*plot.Plot{{entropyPlot, rewardPlot}, {kappaPlot, lePlot}}
 	return runs.SavePNG(filepath.Join(runDir, PlotFile), grid, 24*vg.Centimeter, 18*vg.Centimeter)
-}
-
-func stepPlot(title, ylabel string) *plot.Plot {
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "step"
-	p.Y.Label.Text = ylabel
-	return p
 }
 
 // Line colours: solid blue, and dashed orange for a second series.

@@ -65,7 +65,9 @@ func gather(x []float64, shape, strides []int, base int) *tensor {
 	return &tensor{shape: shape, data: out}
 }
 
-// broadcastShape returns the numpy-style broadcast of a and b.
+// broadcastShape returns the numpy-style broadcast of a and b. It repeats
+// graphgen.BroadcastShape on purpose: every shape is recomputed here, so that
+// a slip in graphgen's inference shows up as a mismatch.
 func broadcastShape(a, b []int) ([]int, error) {
 	n := max(len(a), len(b))
 	out := make([]int, n)
