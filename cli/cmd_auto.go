@@ -166,8 +166,8 @@ func autoReport(opts autoOptions, found search.Result, series scale.Result, pick
 		fmt.Fprintf(&b, "| %d | `%s`%s | %d | %d | %.4g | %.4g |\n", m.Step, cell, mark, m.Params, 2*m.MACs, float64(m.NTKCond), float64(m.LengthDistortion))
 	}
 	fmt.Fprintf(&b, "\n![scale](scale/scale.png)\n\n## Training\n\n")
-	fmt.Fprintf(&b, "`%s`, schedule `%s`, %d epochs: test accuracy **%.4f** (best epoch %d), %.0f training images/s, training FLOPs %.4g (%.1f%% saved against full resolution).\n\n",
-		trained.Arch, trained.Schedule, trained.Epochs, trained.TestAcc, trained.BestEpoch, trained.TrainImagesPerS, trained.TrainFLOPs, 100*trained.Saved)
+	fmt.Fprintf(&b, "`%s`, schedule `%s`, %d epochs on %d images: test accuracy **%.4f** of epoch %d, chosen on %d held-out validation images (%.4f), %.0f training images/s, training FLOPs %.4g (%.1f%% saved against full resolution).\n\n",
+		trained.Arch, trained.Schedule, trained.Epochs, trained.TrainImages, trained.TestAcc, trained.BestEpoch, trained.ValImages, trained.ValAcc, trained.TrainImagesPerS, trained.TrainFLOPs, 100*trained.Saved)
 	fmt.Fprintf(&b, "The exported model is `train/model.onnx` (`asvit predict --model %s/train/model.onnx IMAGE...`).\n\n![train](train/learning_curve.png)\n", opts.Out)
 	return b.String()
 }

@@ -31,7 +31,10 @@ func trainFlags(c *train.Config) []cli.Flag {
 		&cli.Float64Flag{Name: "label-smoothing", Value: d.LabelSmoothing, Destination: &c.LabelSmoothing, Usage: "ε of the cross-entropy targets"},
 		&cli.StringFlag{Name: "retoken", Destination: &c.Retoken,
 			Usage: "progressive re-tokenization, stride×dilation:fraction of epochs, e.g. 16x5:0.3,8x2:0.3,4x1:0.4; default: derived from K1 as in the paper; 4x1:1 trains at full resolution throughout"},
-		&cli.BoolFlag{Name: "resume", Destination: &c.Resume, Usage: "continue the run in --out (its settings must match)"},
+		&cli.Float64Flag{Name: "val-fraction", Value: d.ValFraction, Destination: &c.ValFraction,
+			Usage: "fraction of the training split held out (by class, from --seed) to choose the exported epoch; 0 keeps the last epoch. The test split chooses nothing"},
+		&cli.IntFlag{Name: "train-images", Destination: &c.TrainImages, Usage: "train on a stratified subset of this many images (0: all that validation leaves)"},
+		&cli.BoolFlag{Name: "resume", Destination: &c.Resume, Usage: "continue the run in --out (its settings must match; --threads and --device may change)"},
 	}
 }
 
@@ -55,7 +58,7 @@ func trainCommand(rt *runtimeOptions) *cli.Command {
 with coarse tokens (a larger stride and dilation of the first projection,
 same weights) and ending at the model's own sampling. The run directory
 holds config.json, log.jsonl, the last and best checkpoints, learning_curve.png,
-result.json (test_acc, train_images_per_s, train_flops, the FLOPs of each
+result.json (val_acc and test_acc of the epoch chosen on validation, train_images_per_s, train_flops, the FLOPs of each
 phase and the fraction saved) and model.onnx (best weights) for
 'asvit predict'.`,
 		Flags: append(append(trainFlags(&opts.Config), inputFlags(&opts.Config)...),
@@ -97,8 +100,12 @@ func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) 
 
 func trainSummary(res train.Result, out string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "arch            %s\nschedule        %s\ntest accuracy   %.4f (best epoch %d; last epoch %.4f)\ntraining        %.0f images/s, %.1f s\n",
-		res.Arch, res.Schedule, res.TestAcc, res.BestEpoch, res.FinalTestAcc, res.TrainImagesPerS, res.TrainSeconds)
+	fmt.Fprintf(&b, "arch            %s\nschedule        %s\n", res.Arch, res.Schedule)
+	if res.ValImages > 0 {
+		fmt.Fprintf(&b, "validation      %.4f (best epoch %d of %d; %d images held out)\n", res.ValAcc, res.BestEpoch, res.Epochs, res.ValImages)
+	}
+	fmt.Fprintf(&b, "test accuracy   %.4f (epoch %d; last epoch %.4f)\ntraining        %d images, %.0f images/s, %.1f s\n",
+		res.TestAcc, res.BestEpoch, res.FinalTestAcc, res.TrainImages, res.TrainImagesPerS, res.TrainSeconds)
 	fmt.Fprintf(&b, "training FLOPs  %.4g (%.1f%% saved against full resolution throughout)\n", res.TrainFLOPs, 100*res.Saved)
 	for i, p := range res.Phases {
 		fmt.Fprintf(&b, "  phase %d: stride %d dilation %d, %d epochs, %.4g FLOPs\n", i+1, p.Stride, p.Dilation, p.Epochs, p.TrainFLOPs)
@@ -126,8 +133,8 @@ func (p *trainProgress) Step(s train.StepInfo) {
 }
 
 func (p *trainProgress) Epoch(e train.EpochRecord) {
-	line := fmt.Sprintf("epoch %d: phase %d (stride %d, dilation %d)  train loss %.4f acc %.4f  test loss %.4f acc %.4f  %.0f img/s",
-		e.Epoch, e.Phase, e.Stride, e.Dilation, e.TrainLoss, e.TrainAcc, e.TestLoss, e.TestAcc, e.ImagesPerS)
+	line := fmt.Sprintf("epoch %d: phase %d (stride %d, dilation %d)  train loss %.4f acc %.4f  val acc %.4f  test acc %.4f  %.0f img/s",
+		e.Epoch, e.Phase, e.Stride, e.Dilation, e.TrainLoss, e.TrainAcc, float64(e.ValAcc), e.TestAcc, e.ImagesPerS)
 	if p.r != nil && p.r.bar != nil {
 		p.r.bar.Clear()
 	}

@@ -87,7 +87,7 @@ func (m *Measurer) Settings() Settings { return m.s }
 // probe and the topology.
 func (m *Measurer) Measure(ctx context.Context, top vit.Topology) (Result, error) {
 	return m.measure(ctx, top, m.s.Repeat, func(model vit.Model, e *entry, r int) error {
-		return model.InitInto(weightSeed(m.s.Seed, top, r), e.eval.buffers())
+		return model.InitInto(WeightSeed(m.s.Seed, top, r), e.eval.buffers())
 	})
 }
 

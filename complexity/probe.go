@@ -31,6 +31,9 @@ type ProbeSource struct {
 type Probe struct {
 	// Images is the κ batch, B×C×R×R, normalised as for training.
 	Images []float32
+	// Labels are the batch's classes when it comes from a dataset, for
+	// measures that take a loss; nil for an inputs file.
+	Labels []int64
 	// Bases holds one orthonormal pair per repeat.
 	Bases []Basis
 }
@@ -59,7 +62,7 @@ func NewProbe(s Settings, src ProbeSource) (*Probe, error) {
 	}
 	p := &Probe{}
 	var err error
-	if p.Images, err = probeImages(s, src); err != nil {
+	if p.Images, p.Labels, err = probeImages(s, src); err != nil {
 		return nil, err
 	}
 	if p.Bases, err = probeBases(s, src.CurveBasis); err != nil {
@@ -68,12 +71,13 @@ func NewProbe(s Settings, src ProbeSource) (*Probe, error) {
 	return p, nil
 }
 
-func probeImages(s Settings, src ProbeSource) ([]float32, error) {
+func probeImages(s Settings, src ProbeSource) ([]float32, []int64, error) {
 	if src.Inputs != "" {
 		if src.Data != "" {
-			return nil, errors.New("probe: both a dataset and an inputs file given; give one of them")
+			return nil, nil, errors.New("probe: both a dataset and an inputs file given; give one of them")
 		}
-		return readInputs(s, src.Inputs)
+		x, err := readInputs(s, src.Inputs)
+		return x, nil, err
 	}
 	var d *data.Dataset
 	var err error
@@ -83,30 +87,31 @@ func probeImages(s Settings, src ProbeSource) ([]float32, error) {
 		d, err = data.Open(src.Data, data.OpenOptions{})
 	}
 	if err != nil {
-		return nil, fmt.Errorf("probe: %w", err)
+		return nil, nil, fmt.Errorf("probe: %w", err)
 	}
 	return batchOf(s, d)
 }
 
-// batchOf gathers B images of d's training split chosen from the seed.
-func batchOf(s Settings, d *data.Dataset) ([]float32, error) {
+// batchOf gathers B images of d's training split chosen from the seed, and
+// their labels.
+func batchOf(s Settings, d *data.Dataset) ([]float32, []int64, error) {
 	if d.Train.N < s.Batch {
-		return nil, fmt.Errorf("probe: the training split has %d images, fewer than the batch %d; lower the batch or use a larger dataset", d.Train.N, s.Batch)
+		return nil, nil, fmt.Errorf("probe: the training split has %d images, fewer than the batch %d; lower the batch or use a larger dataset", d.Train.N, s.Batch)
 	}
 	mean, std, err := d.Normalization(s.Channels)
 	if err != nil {
-		return nil, fmt.Errorf("probe: %w", err)
+		return nil, nil, fmt.Errorf("probe: %w", err)
 	}
 	l, err := data.NewLoader(d.Train, data.LoaderOptions{Batch: s.Batch, Size: s.Image, Channels: s.Channels, Mean: mean, Std: std})
 	if err != nil {
-		return nil, fmt.Errorf("probe: %w", err)
+		return nil, nil, fmt.Errorf("probe: %w", err)
 	}
 	defer l.Close()
 	b, err := l.Gather(pick(stream(s.Seed, "batch", 0), d.Train.N, s.Batch), nil)
 	if err != nil {
-		return nil, fmt.Errorf("probe: %w", err)
+		return nil, nil, fmt.Errorf("probe: %w", err)
 	}
-	return slices.Clone(b.X), nil
+	return slices.Clone(b.X), slices.Clone(b.Labels), nil
 }
 
 // pick returns k distinct indexes of 0..n-1 (a partial Fisher–Yates shuffle).

@@ -254,6 +254,18 @@ func TestProbeFromDataset(t *testing.T) {
 	if img[0] == img[plane] || img[plane] == img[2*plane] {
 		t.Errorf("channels equal: %v %v %v", img[0], img[plane], img[2*plane])
 	}
+	// Image i has label i and a first channel rising with i, so the labels
+	// must sort the batch as its first pixels do.
+	if len(p.Labels) != s.Batch {
+		t.Fatalf("%d labels for a batch of %d", len(p.Labels), s.Batch)
+	}
+	for a := range s.Batch {
+		for b := range s.Batch {
+			if pa, pb := p.Images[a*3*plane], p.Images[b*3*plane]; (pa < pb) != (p.Labels[a] < p.Labels[b]) {
+				t.Fatalf("images %d and %d: pixels %v, %v but labels %d, %d", a, b, pa, pb, p.Labels[a], p.Labels[b])
+			}
+		}
+	}
 }
 
 // tinyCIFAR writes a CIFAR-10 directory whose n training images (and one

@@ -18,10 +18,10 @@ func stream(seed uint64, purpose string, i uint64) *rand.Rand {
 	return rand.New(rand.NewPCG(hi, mix(hi^mix(i))))
 }
 
-// weightSeed returns the vit.Model.InitInto seed of repeat r of top. It
-// depends on the topology's canonical string, so equal topologies get equal
-// weights and different ones unrelated weights.
-func weightSeed(seed uint64, top vit.Topology, r int) uint64 {
+// WeightSeed returns the vit.Model.InitInto seed of repeat r of top under
+// the measurer seed. It depends on the topology's canonical string, so
+// equal topologies get equal weights and different ones unrelated weights.
+func WeightSeed(seed uint64, top vit.Topology, r int) uint64 {
 	return mix(mix(seed^mix(hashString("weights "+top.ScaledString()))) ^ uint64(r))
 }
 

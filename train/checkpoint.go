@@ -27,7 +27,7 @@ import (
 const (
 	checkpointMagic = "ASVITCKP"
 	// CheckpointVersion is the version of the layout written.
-	CheckpointVersion = 1
+	CheckpointVersion = 2
 	maxHeaderBytes    = 1 << 24
 )
 
@@ -61,11 +61,11 @@ type CheckpointHeader struct {
 	Arch         string       `json:"arch"`
 	Stride       int          `json:"patch_stride"` // the tokenizer the weights were trained at
 	Dilation     int          `json:"patch_dilation"`
-	Step         int          `json:"step"`       // AdamW steps taken
-	Epoch        int          `json:"epoch"`      // the epoch in progress, from 0
-	EpochStep    int          `json:"epoch_step"` // its steps done
-	Running      EpochSums    `json:"running"`    // its sums so far
-	BestAcc      float64      `json:"best_test_acc"`
+	Step         int          `json:"step"`          // AdamW steps taken
+	Epoch        int          `json:"epoch"`         // the epoch in progress, from 0
+	EpochStep    int          `json:"epoch_step"`    // its steps done
+	Running      EpochSums    `json:"running"`       // its sums so far
+	BestValAcc   float64      `json:"best_val_acc"`  // 0 without a validation split
 	BestEpoch    int          `json:"best_epoch"`    // from 1; 0 when no epoch has ended
 	TrainSeconds float64      `json:"train_seconds"` // in training steps, whole run
 	Tensors      []TensorInfo `json:"tensors"`

@@ -16,7 +16,7 @@ func sampleCheckpoint() *Checkpoint {
 		CheckpointHeader: CheckpointHeader{
 			Arch: tinyArch, Stride: 8, Dilation: 2, Step: 17, Epoch: 2, EpochStep: 5,
 			Running: EpochSums{Loss: 1.5, Correct: 9, Images: 20, Seconds: 0.25},
-			BestAcc: 0.75, BestEpoch: 2, TrainSeconds: 3.5,
+			BestValAcc: 0.75, BestEpoch: 2, TrainSeconds: 3.5,
 			Tensors: []TensorInfo{{"a", []int{2, 3}}, {"adam_m/a", []int{2, 3}}, {"b", []int{1}}},
 		},
 		Data: [][]float32{

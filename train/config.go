@@ -32,9 +32,16 @@ type Config struct {
 	Warmup float64 `json:"warmup"`
 	// Retoken is the re-tokenization schedule (ParseSchedule); "" is
 	// DefaultSchedule for the model and image.
-	Retoken string       `json:"retoken"`
-	Seed    uint64       `json:"seed"` // weights, data order and augmentation
-	Augment data.Augment `json:"augment"`
+	Retoken string `json:"retoken"`
+	Seed    uint64 `json:"seed"` // weights, data order, augmentation and the validation split
+	// ValFraction of the training split is held out, stratified by class,
+	// to choose the best epoch; the rest trains. 0 holds nothing out and
+	// keeps the last epoch. The test split never chooses anything.
+	ValFraction float64 `json:"val_fraction"`
+	// TrainImages caps the images trained on, a stratified subset of what
+	// the validation split leaves; 0 trains on all of it.
+	TrainImages int          `json:"train_images"`
+	Augment     data.Augment `json:"augment"`
 	// CheckpointEvery writes the `last` checkpoint every that many steps as
 	// well as at each epoch's end; 0 writes it at epoch ends only.
 	CheckpointEvery int `json:"checkpoint_every"`
@@ -56,7 +63,7 @@ type Config struct {
 func DefaultConfig(arch string) Config {
 	return Config{
 		Arch: arch, Image: 32, Epochs: 10, Batch: 128,
-		LR: 1e-3, WD: 0.05, LabelSmoothing: 0.1, Warmup: 0.05,
+		LR: 1e-3, WD: 0.05, LabelSmoothing: 0.1, Warmup: 0.05, ValFraction: 0.1,
 		Augment: data.Augment{CropPad: 2, HFlip: true},
 	}
 }
@@ -85,6 +92,10 @@ func (c Config) check() error {
 		return fmt.Errorf("label smoothing %g is not allowed; use a value in [0, 1)", c.LabelSmoothing)
 	case !(c.Warmup >= 0 && c.Warmup < 1):
 		return fmt.Errorf("warmup %g is not allowed; give the fraction of steps in [0, 1)", c.Warmup)
+	case !(c.ValFraction >= 0 && c.ValFraction < 1):
+		return fmt.Errorf("validation fraction %g is not allowed; give the fraction of training images held out, in [0, 1)", c.ValFraction)
+	case c.TrainImages < 0:
+		return fmt.Errorf("training images %d is negative; use 0 for all", c.TrainImages)
 	case c.CheckpointEvery < 0:
 		return fmt.Errorf("checkpoint interval %d is negative; use 0 for epoch ends only", c.CheckpointEvery)
 	case c.LogEvery < 0:
@@ -101,8 +112,14 @@ func (c Config) check() error {
 }
 
 // resumeExempt lists the config.json keys that may change on resume: they
-// do not affect what is computed.
-var resumeExempt = []string{"version"}
+// say how the run executes (threads, device), not what it computes.
+var resumeExempt = []string{"version", "ort."}
+
+func exempt(key string) bool {
+	return slices.ContainsFunc(resumeExempt, func(p string) bool {
+		return key == p || strings.HasSuffix(p, ".") && strings.HasPrefix(key, p)
+	})
+}
 
 // configDiff names the keys of config.json in which a and b differ, with
 // both values, or returns "" when they agree.
@@ -123,7 +140,7 @@ func configDiff(saved, now Config) (string, error) {
 		}
 	}
 	for _, k := range keys {
-		if slices.Contains(resumeExempt, k) || a[k] == b[k] {
+		if exempt(k) || a[k] == b[k] {
 			continue
 		}
 		diffs = append(diffs, fmt.Sprintf("%s (%s, now %s)", k, a[k], b[k]))

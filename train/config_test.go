@@ -20,6 +20,8 @@ func TestConfigCheckNamesTheField(t *testing.T) {
 		{func(c *Config) { c.LabelSmoothing = 1 }, "label smoothing 1"},
 		{func(c *Config) { c.Warmup = 1 }, "warmup 1"},
 		{func(c *Config) { c.Retoken = "4x1:0.5" }, "sum to 0.5"},
+		{func(c *Config) { c.ValFraction = 1 }, "validation fraction 1"},
+		{func(c *Config) { c.TrainImages = -1 }, "training images -1"},
 		{func(c *Config) { c.CheckpointEvery = -1 }, "checkpoint interval -1"},
 		{func(c *Config) { c.LogEvery = -1 }, "log interval -1"},
 		{func(c *Config) { c.Out = "" }, "no output directory"},
@@ -43,15 +45,16 @@ func TestConfigCheckNamesTheField(t *testing.T) {
 func TestConfigDiff(t *testing.T) {
 	a := DefaultConfig(seedArch)
 	b := a
-	b.LR, b.Augment.HFlip, b.ORT.Threads, b.Version = 0.5, false, 1, "other"
+	b.LR, b.Augment.HFlip, b.ValFraction, b.Version = 0.5, false, 0.2, "other"
 	b.Out, b.Resume = "elsewhere", true
+	b.ORT.Threads, b.ORT.Device = 1, "cpu"
 	diff, err := configDiff(a, b)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "augment.HFlip (true, now false), lr (0.001, now 0.5), ort.Threads (0, now 1)"
+	want := "augment.HFlip (true, now false), lr (0.001, now 0.5), val_fraction (0.1, now 0.2)"
 	if diff != want {
-		t.Errorf("diff %q, want %q (version, out and resume may change)", diff, want)
+		t.Errorf("diff %q, want %q (version, out, resume, threads and device may change)", diff, want)
 	}
 	if diff, _ := configDiff(a, a); diff != "" {
 		t.Errorf("identical configs differ: %q", diff)

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/asvit/asvit/atomicfile"
+	"github.com/asvit/asvit/runs"
 )
 
 // Kinds of log.jsonl records.
@@ -20,20 +21,22 @@ const (
 
 // EpochRecord is the log.jsonl record of a finished epoch.
 type EpochRecord struct {
-	Kind         string  `json:"kind"`  // KindEpoch
-	Epoch        int     `json:"epoch"` // from 1
-	Step         int     `json:"step"`  // AdamW steps taken by its end
-	Phase        int     `json:"phase"` // from 1
-	Stride       int     `json:"patch_stride"`
-	Dilation     int     `json:"patch_dilation"`
-	LR           float64 `json:"lr"` // of its last step
-	TrainLoss    float64 `json:"train_loss"`
-	TrainAcc     float64 `json:"train_acc"` // before each step's update
-	TestLoss     float64 `json:"test_loss"` // cross-entropy without smoothing
-	TestAcc      float64 `json:"test_acc"`
-	TrainSeconds float64 `json:"train_seconds"`
-	EvalSeconds  float64 `json:"eval_seconds"`
-	ImagesPerS   float64 `json:"train_images_per_s"`
+	Kind         string     `json:"kind"`  // KindEpoch
+	Epoch        int        `json:"epoch"` // from 1
+	Step         int        `json:"step"`  // AdamW steps taken by its end
+	Phase        int        `json:"phase"` // from 1
+	Stride       int        `json:"patch_stride"`
+	Dilation     int        `json:"patch_dilation"`
+	LR           float64    `json:"lr"` // of its last step
+	TrainLoss    float64    `json:"train_loss"`
+	TrainAcc     float64    `json:"train_acc"` // before each step's update
+	ValLoss      runs.Float `json:"val_loss"`  // NaN without a validation split
+	ValAcc       runs.Float `json:"val_acc"`
+	TestLoss     float64    `json:"test_loss"` // cross-entropy without smoothing
+	TestAcc      float64    `json:"test_acc"`
+	TrainSeconds float64    `json:"train_seconds"`
+	EvalSeconds  float64    `json:"eval_seconds"`
+	ImagesPerS   float64    `json:"train_images_per_s"`
 }
 
 // StepRecord is the log.jsonl record written every Config.LogEvery steps.

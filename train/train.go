@@ -15,6 +15,7 @@ import (
 
 	"github.com/asvit/asvit/atomicfile"
 	"github.com/asvit/asvit/data"
+	"github.com/asvit/asvit/runs"
 	"github.com/asvit/asvit/vit"
 )
 
@@ -42,11 +43,17 @@ type Result struct {
 	Epochs   int    `json:"epochs"`
 	Steps    int    `json:"steps"`
 	Params   int64  `json:"params"`
-	// TestAcc is the test accuracy of the exported model: the weights of
-	// the epoch with the best test accuracy (BestEpoch, from 1).
-	TestAcc      float64 `json:"test_acc"`
+	// TrainImages and ValImages count the images trained on and held out.
+	TrainImages int `json:"train_images"`
+	ValImages   int `json:"val_images"`
+	// BestEpoch (from 1) is the epoch of the exported weights: the best
+	// validation accuracy, or the last epoch without a validation split.
+	// ValAcc and TestAcc are that epoch's; the test split chose nothing.
 	BestEpoch    int     `json:"best_epoch"`
-	FinalTestAcc float64 `json:"final_test_acc"` // after the last epoch
+	ValAcc       float64 `json:"val_acc"`
+	TestAcc      float64 `json:"test_acc"`
+	FinalValAcc  float64 `json:"final_val_acc"` // after the last epoch
+	FinalTestAcc float64 `json:"final_test_acc"`
 	// TrainImagesPerS is training images over the seconds spent in
 	// training steps (data loading included, evaluation excluded).
 	TrainImagesPerS float64   `json:"train_images_per_s"`
@@ -60,6 +67,8 @@ type run struct {
 	given    Config // as the caller gave it
 	cfg      Config // with the dataset's channels filled in
 	ds       *data.Dataset
+	trainSet *data.Split // what the validation split and the cap leave
+	valSet   *data.Split // nil without a validation split
 	mean     []float32
 	std      []float32
 	full     vit.Model // the model at its own stride and dilation
@@ -69,6 +78,7 @@ type run struct {
 	perEpoch int         // steps per epoch
 	lr       LRSchedule
 	stepper  *Stepper
+	val      *data.Loader // nil without a validation split
 	test     *data.Loader
 	state    CheckpointHeader
 	history  []EpochRecord
@@ -80,7 +90,10 @@ type run struct {
 // may be nil.
 //
 // Each epoch trains on shuffled, augmented full batches of the training
-// split (a short last batch is dropped) and then evaluates the test split.
+// images (a short last batch is dropped) and then evaluates the validation
+// and the test split. The validation split, cfg.ValFraction of the
+// training split held out by class from cfg.Seed, chooses the exported
+// epoch; the test split is only reported.
 // The re-tokenization schedule picks the patch stride and dilation of each
 // epoch; the learning rate follows LRSchedule over all steps.
 //
@@ -139,6 +152,9 @@ func (r *run) open() (err error) {
 	if r.mean, r.std, err = r.ds.Normalization(r.cfg.Channels); err != nil {
 		return fmt.Errorf("data: %w", err)
 	}
+	if err := r.split(); err != nil {
+		return err
+	}
 	if err := r.plan(); err != nil {
 		return err
 	}
@@ -152,16 +168,56 @@ func (r *run) open() (err error) {
 	if err != nil {
 		return err
 	}
-	r.test, err = data.NewLoader(r.ds.Test, data.LoaderOptions{
-		Batch: r.cfg.Batch, Size: r.cfg.Image, Channels: r.cfg.Channels, Mean: r.mean, Std: r.std,
-	})
-	if err != nil {
+	if r.test, err = r.evalLoader(r.ds.Test); err != nil {
 		return fmt.Errorf("test split: %w", err)
+	}
+	if r.valSet != nil {
+		if r.val, err = r.evalLoader(r.valSet); err != nil {
+			return fmt.Errorf("validation split: %w", err)
+		}
 	}
 	if r.cfg.Resume {
 		return r.restore()
 	}
 	return nil
+}
+
+// Streams of data.Split.Partition for the validation split and the cap.
+const (
+	valStream   = 1
+	limitStream = 2
+)
+
+// split holds the validation images out of the training split and caps
+// what remains.
+func (r *run) split() error {
+	r.trainSet = r.ds.Train
+	if r.cfg.ValFraction > 0 {
+		n := int(math.Round(r.cfg.ValFraction * float64(r.ds.Train.N)))
+		if n < 1 || n >= r.ds.Train.N {
+			return fmt.Errorf("validation fraction %g of %d training images leaves %d for validation and %d for training; change --val-fraction",
+				r.cfg.ValFraction, r.ds.Train.N, n, r.ds.Train.N-n)
+		}
+		var err error
+		if r.valSet, r.trainSet, err = r.ds.Train.Partition(n, r.cfg.Seed, valStream); err != nil {
+			return err
+		}
+		r.valSet.Name = "validation"
+	}
+	if n := r.cfg.TrainImages; n > 0 && n < r.trainSet.N {
+		var err error
+		if r.trainSet, _, err = r.trainSet.Partition(n, r.cfg.Seed, limitStream); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// evalLoader reads split in order, unaugmented.
+func (r *run) evalLoader(split *data.Split) (*data.Loader, error) {
+	return data.NewLoader(split, data.LoaderOptions{
+		Batch: r.cfg.Batch, Size: r.cfg.Image, Channels: r.cfg.Channels, Mean: r.mean, Std: r.std,
+	})
 }
 
 // plan builds the models, the schedule and the step counts.
@@ -185,9 +241,9 @@ func (r *run) plan() error {
 		return fmt.Errorf("arch %s at %d px: %w", r.cfg.Arch, r.cfg.Image, err)
 	}
 	r.epochs = r.sched.Epochs(r.cfg.Epochs)
-	r.perEpoch = r.ds.Train.N / r.cfg.Batch
+	r.perEpoch = r.trainSet.N / r.cfg.Batch
 	if r.perEpoch == 0 {
-		return fmt.Errorf("batch %d is larger than the training split (%d images); use a smaller batch", r.cfg.Batch, r.ds.Train.N)
+		return fmt.Errorf("batch %d is larger than the %d training images; use a smaller batch", r.cfg.Batch, r.trainSet.N)
 	}
 	total := r.perEpoch * r.cfg.Epochs
 	r.lr = LRSchedule{Peak: r.cfg.LR, Warmup: int(math.Round(r.cfg.Warmup * float64(total))), Total: total}
@@ -310,8 +366,10 @@ func (r *run) checkpoint(name string) error {
 
 func (r *run) close() {
 	r.stepper.Destroy()
-	if r.test != nil {
-		r.test.Close()
+	for _, l := range []*data.Loader{r.val, r.test} {
+		if l != nil {
+			l.Close()
+		}
 	}
 }
 
@@ -321,7 +379,7 @@ func (r *run) train(ctx context.Context, progress Progress) error {
 		return nil
 	}
 	start := r.state.Epoch*r.perEpoch + r.state.EpochStep
-	loader, err := data.NewLoader(r.ds.Train, data.LoaderOptions{
+	loader, err := data.NewLoader(r.trainSet, data.LoaderOptions{
 		Batch: r.cfg.Batch, Size: r.cfg.Image, Channels: r.cfg.Channels, Mean: r.mean, Std: r.std,
 		Shuffle: true, Seed: r.cfg.Seed, Augment: r.cfg.Augment, DropLast: true,
 		StartEpoch: start / r.perEpoch,
@@ -388,12 +446,19 @@ func (r *run) train(ctx context.Context, progress Progress) error {
 	return nil
 }
 
-// endEpoch evaluates, logs, and writes the checkpoints: best (when the test
-// accuracy improved) before last, so that last never promises a best that
-// is not on disk.
+// endEpoch evaluates, logs, and writes the checkpoints: best (when the
+// validation accuracy improved, or every epoch without validation) before
+// last, so that last never promises a best that is not on disk.
 func (r *run) endEpoch(phase int, progress Progress) error {
 	t0 := time.Now()
-	testLoss, testAcc, err := r.evaluate()
+	valLoss, valAcc := math.NaN(), math.NaN()
+	var err error
+	if r.val != nil {
+		if valLoss, valAcc, err = r.evaluate(r.val); err != nil {
+			return err
+		}
+	}
+	testLoss, testAcc, err := r.evaluate(r.test)
 	if err != nil {
 		return err
 	}
@@ -404,6 +469,7 @@ func (r *run) endEpoch(phase int, progress Progress) error {
 		Stride: spec.PatchStride, Dilation: spec.PatchDilation,
 		LR:        r.lr.At(r.stepper.Steps() - 1),
 		TrainLoss: run.Loss / float64(run.Images), TrainAcc: float64(run.Correct) / float64(run.Images),
+		ValLoss: runs.Float(valLoss), ValAcc: runs.Float(valAcc),
 		TestLoss: testLoss, TestAcc: testAcc,
 		TrainSeconds: run.Seconds, EvalSeconds: time.Since(t0).Seconds(),
 		ImagesPerS: float64(run.Images) / run.Seconds,
@@ -416,8 +482,12 @@ func (r *run) endEpoch(phase int, progress Progress) error {
 	r.state.EpochStep = 0
 	r.state.TrainSeconds += run.Seconds
 	r.state.Running = EpochSums{}
-	if r.state.BestEpoch == 0 || testAcc > r.state.BestAcc {
-		r.state.BestAcc, r.state.BestEpoch = testAcc, rec.Epoch
+	improved := r.val == nil || r.state.BestEpoch == 0 || valAcc > r.state.BestValAcc
+	if improved {
+		r.state.BestEpoch = rec.Epoch
+		if r.val != nil {
+			r.state.BestValAcc = valAcc
+		}
 		if err := r.checkpoint(BestFile); err != nil {
 			return err
 		}
@@ -430,14 +500,14 @@ func (r *run) endEpoch(phase int, progress Progress) error {
 }
 
 // evaluate returns the mean cross-entropy (without smoothing) and the
-// accuracy of the current weights on the test split.
-func (r *run) evaluate() (loss, acc float64, err error) {
+// accuracy of the current weights on the split of loader l.
+func (r *run) evaluate(l *data.Loader) (loss, acc float64, err error) {
 	classes := r.full.Spec().Classes
 	logits := make([]float32, r.cfg.Batch*classes)
 	var b *data.Batch
 	correct, n := 0, 0
-	for i := range r.test.Len() {
-		if b, err = r.test.BatchAt(i, b); err != nil {
+	for i := range l.Len() {
+		if b, err = l.BatchAt(i, b); err != nil {
 			return 0, 0, err
 		}
 		out := logits[:b.N*classes]
@@ -491,13 +561,19 @@ func (r *run) finish() (Result, error) {
 	res := Result{
 		Arch: r.full.Spec().Topology.String(), Schedule: r.sched.String(),
 		Epochs: r.cfg.Epochs, Steps: r.stepper.Steps(), Params: r.full.Params(),
-		TestAcc: best.BestAcc, BestEpoch: best.BestEpoch,
+		TrainImages: r.trainSet.N, BestEpoch: best.BestEpoch,
 		TrainSeconds: r.state.TrainSeconds,
 		Cost:         Accounting(r.full, r.models, r.epochs, int64(r.perEpoch*r.cfg.Batch)),
 	}
+	if r.valSet != nil {
+		res.ValImages = r.valSet.N
+	}
 	for _, h := range r.history {
 		res.SecondsPerEpoch = append(res.SecondsPerEpoch, h.TrainSeconds+h.EvalSeconds)
-		res.FinalTestAcc = h.TestAcc
+		res.FinalValAcc, res.FinalTestAcc = float64(h.ValAcc), h.TestAcc
+		if h.Epoch == best.BestEpoch {
+			res.ValAcc, res.TestAcc = float64(h.ValAcc), h.TestAcc
+		}
 	}
 	if res.TrainSeconds > 0 {
 		res.TrainImagesPerS = float64(res.Steps*r.cfg.Batch) / res.TrainSeconds

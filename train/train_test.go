@@ -71,11 +71,13 @@ func (c cancelAt) Step(s StepInfo) {
 	}
 }
 
-// stripesConfig trains tinyArch on a stripes dataset at 64 px, switching
-// from stride 8 to 4 half way: 8 steps per epoch.
+// stripesConfig trains tinyArch on a stripes dataset of 288 training
+// images at 64 px, 32 of them held out for validation, switching from
+// stride 8 to 4 half way: 8 steps per epoch.
 func stripesConfig(dataDir, out string) Config {
 	cfg := DefaultConfig(tinyArch)
 	cfg.Data, cfg.Out = dataDir, out
+	cfg.ValFraction = 1.0 / 9
 	cfg.Image, cfg.Epochs, cfg.Batch = 64, 4, 32
 	cfg.LR, cfg.Retoken = 3e-3, "8x1:0.5,4x1:0.5"
 	cfg.Augment = data.Augment{CropPad: 4}
@@ -87,7 +89,7 @@ func stripesConfig(dataDir, out string) Config {
 // and that the exported model scores on the test split what the run
 // reported.
 func TestRunLearnsStripesAndExports(t *testing.T) {
-	dataDir := writeStripesDataset(t, 256, 64, 64)
+	dataDir := writeStripesDataset(t, 288, 64, 64)
 	out := filepath.Join(t.TempDir(), "run")
 	cfg := stripesConfig(dataDir, out)
 	cfg.LogEvery = 4
@@ -96,10 +98,11 @@ func TestRunLearnsStripesAndExports(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("result: acc %.3f (epoch %d), %.0f images/s, FLOPs %.3g saved %.3f", res.TestAcc, res.BestEpoch, res.TrainImagesPerS, res.TrainFLOPs, res.Saved)
-	if res.TestAcc < 0.9 {
-		t.Errorf("test accuracy %.3f on two classes of stripes; want ≥ 0.9", res.TestAcc)
+	if res.TestAcc < 0.8 {
+		t.Errorf("test accuracy %.3f on two classes of stripes; want ≥ 0.8 (chance is 0.5)", res.TestAcc)
 	}
-	if res.Steps != 32 || len(res.SecondsPerEpoch) != 4 || res.TrainImagesPerS <= 0 || res.Schedule != "8x1:0.5,4x1:0.5" {
+	if res.Steps != 32 || len(res.SecondsPerEpoch) != 4 || res.TrainImagesPerS <= 0 || res.Schedule != "8x1:0.5,4x1:0.5" ||
+		res.TrainImages != 256 || res.ValImages != 32 {
 		t.Errorf("result %+v", res)
 	}
 	// Two phases of 2 epochs × 256 images: 6·MACs·512 each.
@@ -116,6 +119,16 @@ func TestRunLearnsStripesAndExports(t *testing.T) {
 	epochs, steps := readLog(t, filepath.Join(out, LogFile))
 	if len(epochs) != 4 || len(steps) != 8 {
 		t.Fatalf("log has %d epoch and %d step records, want 4 and 8", len(epochs), len(steps))
+	}
+	best := 0
+	for i, e := range epochs {
+		if e.ValAcc > epochs[best].ValAcc {
+			best = i
+		}
+	}
+	if b := epochs[best]; res.BestEpoch != b.Epoch || res.ValAcc != float64(b.ValAcc) || res.TestAcc != b.TestAcc {
+		t.Errorf("exported epoch %d (val %.4f, test %.4f); the first best validation epoch is %d (val %.4f, test %.4f)",
+			res.BestEpoch, res.ValAcc, res.TestAcc, b.Epoch, b.ValAcc, b.TestAcc)
 	}
 	for i, e := range epochs {
 		if wantStride := []int{8, 8, 4, 4}[i]; e.Stride != wantStride || e.Phase != 1+i/2 || e.Step != 8*(i+1) {
@@ -267,7 +280,7 @@ func parseFloats(tb testing.TB, s string) []float32 {
 // moments must be identical to the bit, and so must the logs but for
 // timings.
 func TestResumeReproducesUninterruptedRun(t *testing.T) {
-	dataDir := writeStripesDataset(t, 256, 64, 64)
+	dataDir := writeStripesDataset(t, 288, 64, 64)
 	base := t.TempDir()
 	config := func(name string) Config {
 		cfg := stripesConfig(dataDir, filepath.Join(base, name))
@@ -318,8 +331,8 @@ func TestResumeReproducesUninterruptedRun(t *testing.T) {
 	want := mustCheckpoint(t, straight.Out)
 	for _, run := range []Config{cancelled, killed, early} {
 		got := mustCheckpoint(t, run.Out)
-		if got.Step != want.Step || got.BestEpoch != want.BestEpoch || got.BestAcc != want.BestAcc {
-			t.Errorf("%s: step %d, best %v at %d; straight run %d, %v at %d", run.Out, got.Step, got.BestAcc, got.BestEpoch, want.Step, want.BestAcc, want.BestEpoch)
+		if got.Step != want.Step || got.BestEpoch != want.BestEpoch || got.BestValAcc != want.BestValAcc {
+			t.Errorf("%s: step %d, best %v at %d; straight run %d, %v at %d", run.Out, got.Step, got.BestValAcc, got.BestEpoch, want.Step, want.BestValAcc, want.BestEpoch)
 		}
 		for i := range want.Data {
 			for j := range want.Data[i] {
