@@ -74,6 +74,8 @@ or not.`,
 			&cli.IntFlag{Name: "jobs", Value: d.Jobs, Destination: &c.Jobs, Usage: "trainings at once, sharing the threads"},
 			&cli.StringFlag{Name: "out", Value: "out/correlate", Destination: &c.Out, Usage: "run directory"},
 			&cli.BoolFlag{Name: "resume", Destination: &c.Resume, Usage: "continue the study in --out (its settings must match; --threads, --device and --jobs may change)"},
+			&cli.BoolFlag{Name: "remeasure", Destination: &c.Remeasure,
+				Usage: "with --resume: measure every topology again (after a proxy changed), keeping the trainings; keep a copy of the old summary.json to compare"},
 			&cli.StringFlag{Name: "report", Destination: &opts.Report, Usage: "print the table of the study in this directory and redraw its files, without running anything"},
 		},
 		OnUsageError: onUsageError,
@@ -106,6 +108,9 @@ func runCorrelate(ctx context.Context, opts correlateOptions, stdout, stderr io.
 	cfg.ORT, cfg.Version = ortOpts, Version
 	if err := cfg.Validate(); err != nil {
 		return study.Summary{}, usagef("%v", err)
+	}
+	if cfg.Remeasure && !cfg.Resume {
+		return study.Summary{}, usagef("--remeasure needs --resume: it measures the topologies of an existing study again")
 	}
 	local, err := study.NewLocal(cfg)
 	if err != nil {

@@ -35,11 +35,15 @@ type Config struct {
 
 	Bootstrap int `json:"bootstrap"` // resamples of each interval
 
-	Out     string      `json:"-"`
-	Resume  bool        `json:"-"`
-	Jobs    int         `json:"-"` // trainings at once
-	ORT     ort.Options `json:"-"` // threads are shared among the jobs
-	Version string      `json:"-"`
+	Out    string `json:"-"`
+	Resume bool   `json:"-"`
+	// Remeasure measures every topology again, after a proxy's definition
+	// changed, keeping the trainings; the log keeps both measurements and
+	// the newer one counts.
+	Remeasure bool        `json:"-"`
+	Jobs      int         `json:"-"` // trainings at once
+	ORT       ort.Options `json:"-"` // threads are shared among the jobs
+	Version   string      `json:"-"`
 }
 
 // DefaultConfig returns the study's defaults: 40 topologies at 32 px, one

@@ -83,7 +83,7 @@ func Run(ctx context.Context, cfg Config, ev Evaluator, progress Progress) (Summ
 	total := len(cands) * (1 + len(cfg.TrainSeeds))
 	progress.Start(s.done(), total)
 	for i, c := range cands {
-		if rows[i].Params > 0 {
+		if rows[i].Params > 0 && !cfg.Remeasure {
 			continue
 		}
 		if err := ctx.Err(); err != nil {

@@ -244,3 +244,37 @@ func TestRankSum(t *testing.T) {
 		t.Errorf("rank sums %v, want %v", got, want)
 	}
 }
+
+// countingEvaluator counts measurements and reports a changed proxy.
+type countingEvaluator struct {
+	fakeEvaluator
+	measured int
+}
+
+func (c *countingEvaluator) Measure(ctx context.Context, cand Candidate) (Measures, error) {
+	c.measured++
+	m, err := c.fakeEvaluator.Measure(ctx, cand)
+	m.SNIP = runs.Float(unit(cand.Arch))
+	return m, err
+}
+
+func TestRemeasureKeepsTrainings(t *testing.T) {
+	cfg := fakeConfig(filepath.Join(t.TempDir(), "study"))
+	if _, err := Run(context.Background(), cfg, &fakeEvaluator{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Resume, cfg.Remeasure = true, true
+	ev := &countingEvaluator{}
+	s, err := Run(context.Background(), cfg, ev, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev.measured != 9 || ev.trains != 0 {
+		t.Errorf("remeasuring measured %d and trained %d topologies, want 9 and 0", ev.measured, ev.trains)
+	}
+	for _, p := range s.Proxies {
+		if p.Name == "snip" && math.IsNaN(float64(p.TauVal.Value)) {
+			t.Error("snip still constant: the new measurement does not count")
+		}
+	}
+}
