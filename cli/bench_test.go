@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/asvit/asvit/export"
 	"github.com/asvit/asvit/ort"
 	"github.com/asvit/asvit/vit"
 )
@@ -125,7 +126,7 @@ func BenchmarkForward(b *testing.B) {
 // BenchmarkExport runs the export command at 224 px: weights, graph,
 // serialisation and the atomic write.
 func BenchmarkExport(b *testing.B) {
-	opts := exportOptions{Arch: seedArch, Out: filepath.Join(b.TempDir(), "m.onnx"), Image: 224, Classes: 1000, Channels: 3}
+	opts := exportOptions{Arch: seedArch, Out: filepath.Join(b.TempDir(), "m.onnx"), Image: 224, Classes: 1000, Channels: 3, Outputs: "logits"}
 	for b.Loop() {
 		if err := runExport(context.Background(), opts, &bytes.Buffer{}); err != nil {
 			b.Fatal(err)
@@ -144,7 +145,7 @@ func BenchmarkPreprocessImage(b *testing.B) {
 	}
 	path := filepath.Join(b.TempDir(), "a.png")
 	writePNG(b, path, img)
-	meta := modelMeta{Image: 224, Channels: 3, Mean: imageNetMean, Std: imageNetStd}
+	meta := export.Meta{Network: export.Network{Image: 224, Channels: 3}, Mean: imageNetMean, Std: imageNetStd}
 	dst := make([]float32, 3*224*224)
 	for b.Loop() {
 		if err := preprocessImage(dst, path, meta); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/asvit/asvit/atomicfile"
 	"github.com/asvit/asvit/data"
+	"github.com/asvit/asvit/runs"
 	"github.com/asvit/asvit/scale"
 	"github.com/asvit/asvit/search"
 	"github.com/asvit/asvit/train"
@@ -54,7 +55,8 @@ progressive re-tokenization (train/, with model.onnx), and writes
 report.md. The series is counted at --img with the dataset's classes.
 With no flags it runs on the embedded Fashion-MNIST sample in a few
 minutes; --data, --steps, --epochs and the measure flags scale it up.
---resume continues each stage where it stopped.`,
+--resume continues the stage that was stopped where it stopped and starts
+those that never began; on a finished run it prints the report again.`,
 		Flags:        flags,
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
@@ -75,14 +77,21 @@ func runAuto(ctx context.Context, opts autoOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	dir, resume, err := opts.stage("search")
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "== search (%d steps at %d px)\n", opts.Steps, opts.Measure.Image)
 	found, err := runSearch(ctx, searchOptions{Runtime: opts.Runtime, Measure: opts.Measure, Steps: opts.Steps,
-		Out: filepath.Join(opts.Out, "search"), Resume: opts.Resume}, stderr, stderr)
+		Out: dir, Resume: resume}, stderr, stderr)
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
 	}
+	if dir, resume, err = opts.stage("scale"); err != nil {
+		return err
+	}
 	fmt.Fprintf(stderr, "== scale %s\n", found.Topology)
-	series, err := runScaleFor(ctx, opts, found.Topology, classes, stderr)
+	series, err := runScaleFor(ctx, opts, found.Topology, classes, dir, resume, stderr)
 	if err != nil {
 		return fmt.Errorf("scale: %w", err)
 	}
@@ -90,12 +99,19 @@ func runAuto(ctx context.Context, opts autoOptions, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stderr, "== train %s (%d parameters)\n", pick.Topology, pick.Params)
 	cfg := opts.Train
-	cfg.Arch, cfg.Out, cfg.Data, cfg.Image, cfg.Seed = pick.Topology, filepath.Join(opts.Out, "train"), opts.Measure.Data, opts.Measure.Image, opts.Measure.Seed
+	if cfg.Out, cfg.Resume, err = opts.stage("train"); err != nil {
+		return err
+	}
+	cfg.Arch, cfg.Data, cfg.Image, cfg.Seed = pick.Topology, opts.Measure.Data, opts.Measure.Image, opts.Measure.Seed
+	fmt.Fprintf(stderr, "== train %s (%d parameters)\n", pick.Topology, pick.Params)
 	trained, err := runTrain(ctx, trainOptions{Runtime: opts.Runtime, Config: cfg}, stderr, stderr)
 	if err != nil {
 		return fmt.Errorf("train: %w", err)
+	}
+	fmt.Fprintf(stderr, "== report\n")
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	report := autoReport(opts, found, series, pick, trained)
 	if err := atomicfile.WriteFile(filepath.Join(opts.Out, "report.md"), []byte(report), 0o644); err != nil {
@@ -103,6 +119,17 @@ func runAuto(ctx context.Context, opts autoOptions, stdout, stderr io.Writer) er
 	}
 	_, err = fmt.Fprintf(stdout, "%s\nreport: %s\n", report, filepath.Join(opts.Out, "report.md"))
 	return err
+}
+
+// stage returns the run directory of the stage name and whether it
+// resumes: with --resume, when it began (see runs.Started). A stage that
+// never began, because an earlier one was stopped, starts afresh.
+func (o autoOptions) stage(name string) (dir string, resume bool, err error) {
+	dir = filepath.Join(o.Out, name)
+	if o.Resume {
+		resume, err = runs.Started(dir)
+	}
+	return dir, resume, err
 }
 
 // datasetClasses counts the classes of the dataset (or the embedded sample).
@@ -120,14 +147,15 @@ func datasetClasses(dir string) (int, error) {
 	return len(ds.Classes), nil
 }
 
-// runScaleFor grows the seed until the series passes the parameter budget.
-func runScaleFor(ctx context.Context, opts autoOptions, arch string, classes int, stderr io.Writer) (scale.Result, error) {
+// runScaleFor grows the seed until the series passes the parameter budget,
+// in dir.
+func runScaleFor(ctx context.Context, opts autoOptions, arch string, classes int, dir string, resume bool, stderr io.Writer) (scale.Result, error) {
 	s, err := opts.Measure.settings(opts.Runtime)
 	if err != nil {
 		return scale.Result{}, err
 	}
 	cfg := scale.DefaultConfig()
-	cfg.Dir, cfg.Resume, cfg.Arch = filepath.Join(opts.Out, "scale"), opts.Resume, arch
+	cfg.Dir, cfg.Resume, cfg.Arch = dir, resume, arch
 	cfg.Image, cfg.Classes = opts.Measure.Image, classes
 	cfg.StopParams = int64(opts.MaxParams)
 	cfg.LimitParams = max(cfg.LimitParams, 2*cfg.StopParams)

@@ -117,7 +117,9 @@ func runCorrelate(ctx context.Context, opts correlateOptions, stdout, stderr io.
 		return study.Summary{}, err
 	}
 	defer local.Close()
-	s, err := study.Run(ctx, cfg, local, &correlateProgress{r: newStepReporter(stderr, "correlate", -1)})
+	r := newStepReporter(stderr, "correlate", -1)
+	s, err := study.Run(ctx, cfg, local, &correlateProgress{r: r})
+	r.finish()
 	if err != nil {
 		return s, err
 	}
@@ -125,7 +127,8 @@ func runCorrelate(ctx context.Context, opts correlateOptions, stdout, stderr io.
 	return s, err
 }
 
-// correlateProgress shows measurements and trainings as they finish.
+// correlateProgress shows measurements and trainings as they finish; on a
+// terminal, trainings also stay as lines above the bar.
 type correlateProgress struct {
 	r     *stepReporter
 	done  int
@@ -134,9 +137,7 @@ type correlateProgress struct {
 
 func (p *correlateProgress) Start(done, total int) {
 	p.done, p.total = done, total
-	if p.r.bar != nil {
-		p.r.bar.ChangeMax(total)
-	}
+	p.r.setTotal(total)
 	p.r.resume(done)
 }
 
@@ -148,6 +149,6 @@ func (p *correlateProgress) Measured(c study.Candidate, m study.Measures) {
 
 func (p *correlateProgress) Trained(c study.Candidate, t study.Trained) {
 	p.done++
-	p.r.step(p.done, fmt.Sprintf("%d/%d trained %s seed %d  val %.4f  test %.4f  (%s)", p.done, p.total, c.Arch, t.Seed,
+	p.r.record(p.done, fmt.Sprintf("%d/%d trained %s seed %d  val %.4f  test %.4f  (%s)", p.done, p.total, c.Arch, t.Seed,
 		float64(t.ValAcc), float64(t.TestAcc), (time.Duration(t.Seconds)*time.Second).Round(time.Second)))
 }

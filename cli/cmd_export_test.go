@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/asvit/asvit/export"
+	"github.com/asvit/asvit/internal/prereq"
 	"github.com/asvit/asvit/ort"
 )
 
@@ -31,9 +33,9 @@ func TestExportMetadata(t *testing.T) {
 	path := exportSeed(t, dir, 32, 3, func(o *exportOptions) { o.ClassNames = names; o.Mean = "0.5"; o.Seed = 42 })
 	props := readProps(t, path)
 	want := map[string]string{
-		metaArch: seedArch, metaImage: "32", metaChannels: "3", metaClasses: "3",
-		metaMean: "0.5,0.5,0.5", metaStd: "0.229,0.224,0.225", metaOutput: "logits",
-		metaVersion: Version, metaSeed: "42",
+		export.KeyArch: seedArch, export.KeyImage: "32", export.KeyChannels: "3", export.KeyClasses: "3",
+		export.KeyMean: "0.5,0.5,0.5", export.KeyStd: "0.229,0.224,0.225", export.KeyOutput: "logits",
+		export.KeyVersion: Version, export.KeySeed: "42",
 	}
 	for k, v := range want {
 		if props[k] != v {
@@ -41,14 +43,14 @@ func TestExportMetadata(t *testing.T) {
 		}
 	}
 	var got []string
-	if err := json.Unmarshal([]byte(props[metaClassNames]), &got); err != nil || !slices.Equal(got, []string{"cat", "dog", "bird"}) {
-		t.Errorf("metadata %s = %s, want [\"cat\",\"dog\",\"bird\"]", metaClassNames, props[metaClassNames])
+	if err := json.Unmarshal([]byte(props[export.KeyClassNames]), &got); err != nil || !slices.Equal(got, []string{"cat", "dog", "bird"}) {
+		t.Errorf("metadata %s = %s, want [\"cat\",\"dog\",\"bird\"]", export.KeyClassNames, props[export.KeyClassNames])
 	}
-	checkONNX(t, path)
+	prereq.CheckONNX(t, path)
 }
 
 func TestExportFeatures(t *testing.T) {
-	path := exportSeed(t, t.TempDir(), 32, 10, func(o *exportOptions) { o.Features = true; o.Channels = 1 })
+	path := exportSeed(t, t.TempDir(), 32, 10, func(o *exportOptions) { o.Outputs = "features"; o.Channels = 1 })
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -63,11 +65,11 @@ func TestExportFeatures(t *testing.T) {
 		t.Errorf("features model: inputs %v, outputs %v; want [-1 1 32 32] and features [-1 256]", inputs, outputs)
 	}
 	props := readProps(t, path)
-	if props[metaOutput] != "features" || props[metaMean] != "0.449" || props[metaStd] != "0.226" {
+	if props[export.KeyOutput] != "features" || props[export.KeyMean] != "0.449" || props[export.KeyStd] != "0.226" {
 		t.Errorf("features model metadata: output %q, mean %q, std %q; want features, 0.449, 0.226",
-			props[metaOutput], props[metaMean], props[metaStd])
+			props[export.KeyOutput], props[export.KeyMean], props[export.KeyStd])
 	}
-	checkONNX(t, path)
+	prereq.CheckONNX(t, path)
 }
 
 // TestExportDeterministic checks that a seed fixes the file and that
@@ -122,7 +124,116 @@ func TestExportThroughApp(t *testing.T) {
 	if strings.Count(stdout, "\n") != 1 || !strings.Contains(stdout, out) || !strings.Contains(stdout, "3 logits") {
 		t.Errorf("summary %q: want one line naming %s and 3 logits", stdout, out)
 	}
-	if names := readProps(t, out)[metaClassNames]; names != `["a","b","c"]` {
+	if names := readProps(t, out)[export.KeyClassNames]; names != `["a","b","c"]` {
 		t.Errorf("class names %s, want [\"a\",\"b\",\"c\"]", names)
+	}
+}
+
+// trainTiny trains a small network for one epoch on part of the embedded
+// sample and returns its run directory.
+func trainTiny(t *testing.T) string {
+	t.Helper()
+	initORT(t)
+	dir := filepath.Join(t.TempDir(), "train")
+	code, _, errOut := runApp(t, context.Background(), "train", "--arch", "4,2,2,1|2,1,2,1|2,1,2,1|2,1,2,1|8,4",
+		"--epochs", "2", "--batch", "32", "--train-images", "128", "--out", dir)
+	if code != ExitOK {
+		t.Fatalf("train: exit %d: %s", code, errOut)
+	}
+	return dir
+}
+
+// TestExportFromRun exports a training run's checkpoints with each output:
+// the metadata says which weights and output it holds, the shapes are the
+// backbone's strides, ONNX's checker accepts each file, and predict runs
+// the classifier but refuses the backbone.
+func TestExportFromRun(t *testing.T) {
+	run := trainTiny(t)
+	dir := t.TempDir()
+	for _, c := range []struct {
+		args    []string
+		output  export.Output
+		weights string
+		epoch   int
+		shapes  map[string][]int64
+	}{
+		{nil, export.Logits, export.WeightsBest, 0, map[string][]int64{"logits": {-1, 10}}},
+		{[]string{"--outputs", "features", "--checkpoint", "last"}, export.Features, export.WeightsLast, 2, map[string][]int64{"features": {-1, 32}}},
+		{[]string{"--outputs", "stages"}, export.Stages, export.WeightsBest, 0, map[string][]int64{
+			"stage1": {-1, 4, 8, 8}, "stage2": {-1, 8, 4, 4}, "stage3": {-1, 16, 2, 2}, "stage4": {-1, 32, 1, 1}}},
+	} {
+		path := filepath.Join(dir, string(c.output)+".onnx")
+		code, stdout, stderr := runApp(t, context.Background(), append([]string{"export", "--from", run, "--out", path}, c.args...)...)
+		if code != ExitOK {
+			t.Fatalf("export %v: exit %d: %s", c.args, code, stderr)
+		}
+		if !strings.Contains(stdout, c.weights+" checkpoint") {
+			t.Errorf("summary %q does not name the %s checkpoint", stdout, c.weights)
+		}
+		_, meta, err := readAsvitModel(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta.Output != c.output || meta.Weights != c.weights || (c.epoch > 0 && meta.Epoch != c.epoch) || meta.Epoch < 1 ||
+			meta.Image != 32 || meta.Channels != 1 || meta.PatchStride != 4 || (c.output == export.Logits) != (len(meta.ClassNames) == 10) {
+			t.Errorf("export %v: metadata %+v", c.args, meta)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, outputs, err := ort.ModelInfo(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(outputs) != len(c.shapes) {
+			t.Errorf("export %v: outputs %v, want %v", c.args, outputs, c.shapes)
+		}
+		for _, o := range outputs {
+			if !slices.Equal(o.Shape, c.shapes[o.Name]) {
+				t.Errorf("export %v: output %s has shape %v, want %v", c.args, o.Name, o.Shape, c.shapes[o.Name])
+			}
+		}
+	}
+	best, err := os.ReadFile(filepath.Join(dir, "logits.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if trained, err := os.ReadFile(filepath.Join(run, "model.onnx")); err != nil || !bytes.Equal(best, trained) {
+		t.Errorf("export --from of the best checkpoint differs from the run's model.onnx (%v)", err)
+	}
+	if code, _, stderr := runApp(t, context.Background(), "predict", "--model", filepath.Join(dir, "logits.onnx"), "--sample", "2"); code != ExitOK {
+		t.Errorf("predict on the exported classifier: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr := runApp(t, context.Background(), "predict", "--model", filepath.Join(dir, "stages.onnx"), "--sample", "2"); code == ExitOK || !strings.Contains(stderr, "stage maps") {
+		t.Errorf("predict on the backbone: exit %d: %s; want a refusal", code, stderr)
+	}
+	for _, output := range export.Outputs {
+		prereq.CheckONNX(t, filepath.Join(dir, string(output)+".onnx"))
+	}
+}
+
+func TestExportUsageErrors(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "m.onnx")
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--arch", seedArch, "--outputs", "maps"}, `output "maps"`},
+		{[]string{"--from", "run", "--arch", seedArch}, "--arch has no use with --from"},
+		{[]string{"--from", "run", "--img", "64"}, "--img has no use with --from"},
+		{[]string{"--from", "run", "--checkpoint", "first"}, `--checkpoint: got "first"`},
+		{[]string{"--arch", seedArch, "--checkpoint", "last"}, "--checkpoint needs --from"},
+		{[]string{"--arch", seedArch, "--outputs", "stages", "--class-names", "a,b"}, "no use with --outputs stages"},
+		{nil, "missing --arch"},
+	} {
+		code, _, stderr := runApp(t, context.Background(), append([]string{"export", "--out", out}, c.args...)...)
+		if code != ExitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("export %v: exit %d, %q; want %d and %q", c.args, code, stderr, ExitUsage, c.want)
+		}
+	}
+	code, _, stderr := runApp(t, context.Background(), "export", "--out", out, "--from", t.TempDir())
+	if code != ExitFailure || !strings.Contains(stderr, "config.json is missing") {
+		t.Errorf("export --from a directory without a run: exit %d, %q", code, stderr)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/asvit/asvit/export"
 	"github.com/asvit/asvit/vit"
 )
 
@@ -36,21 +37,24 @@ func infoCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "info",
 		Usage:     "print a topology's parameters, MACs, FLOPs and per-stage geometry",
-		ArgsUsage: "ARCH",
+		ArgsUsage: "[ARCH]",
 		Description: `ARCH is a topology in the seed form "K1,S1,E1|K2,S2,E2|K3,S3,E3|K4,S4,E4|H",
 e.g. "8,2,3|4,1,2|4,1,4|4,1,6|32", or the scaled form "K,S,E,L|...|H,C"
-(depth L per stage, initial hidden size C). FLOPs are 2 × MACs; what the
-As-ViT paper calls FLOPs are MACs. Counts are per image.`,
+(depth L per stage, initial hidden size C); it may also be given as --arch
+ARCH, as every command that takes a topology accepts it. FLOPs are 2 × MACs;
+what the As-ViT paper calls FLOPs are MACs. Counts are per image.`,
 		Flags: append(modelFlags(&opts.Image, &opts.Classes, &opts.Channels),
+			archFlag(&opts.Arch),
 			&cli.BoolFlag{Name: "json", Destination: &opts.JSON,
 				Usage: "print one JSON object (arch, params, macs, flops, stages, head) instead of a table"}),
 		OnUsageError: onUsageError,
-		Action: func(c *cli.Context) error {
-			args, err := requireArgs(c, 1, 1, "ARCH")
-			if err != nil {
+		Action: func(c *cli.Context) (err error) {
+			if opts.Arch, err = archArgument(c, opts.Arch); err != nil {
 				return err
 			}
-			opts.Arch = args[0]
+			if opts.Arch == "" {
+				return usagef("missing ARCH: give the topology as ARCH or --arch")
+			}
 			return runInfo(c.Context, opts, c.App.Writer)
 		},
 	}
@@ -63,14 +67,14 @@ func newModel(arch string, image, classes, channels int) (vit.Model, error) {
 	if err != nil {
 		return vit.Model{}, &UsageError{Err: err}
 	}
-	if channels != 1 && channels != 3 {
-		return vit.Model{}, usagef("--channels: got %d, want 1 or 3", channels)
+	if err := checkChannels(channels); err != nil {
+		return vit.Model{}, err
 	}
-	if classes < 1 || classes > maxClasses {
-		return vit.Model{}, usagef("--classes: got %d, want 1..%d", classes, maxClasses)
+	if classes < 1 || classes > export.MaxClasses {
+		return vit.Model{}, usagef("--classes: got %d, want 1..%d", classes, export.MaxClasses)
 	}
-	if image < 1 || image > maxImage {
-		return vit.Model{}, usagef("--img: got %d, want 1..%d", image, maxImage)
+	if image < 1 || image > export.MaxImage {
+		return vit.Model{}, usagef("--img: got %d, want 1..%d", image, export.MaxImage)
 	}
 	spec := vit.NewSpec(top, image, classes)
 	spec.Channels = channels
@@ -79,6 +83,14 @@ func newModel(arch string, image, classes, channels int) (vit.Model, error) {
 		return vit.Model{}, usagef("%s at %d px: %v", top, image, err)
 	}
 	return m, nil
+}
+
+// checkChannels checks the --channels flag.
+func checkChannels(channels int) error {
+	if channels != 1 && channels != 3 {
+		return usagef("--channels: got %d, want 1 or 3", channels)
+	}
+	return nil
 }
 
 // costJSON is a number of parameters and of MACs.

@@ -99,3 +99,19 @@ func TestInfoThroughApp(t *testing.T) {
 		t.Errorf("--img 64 gave image %d, stage-1 resolution %d; want 64, 16", info.Image, info.Stages[0].Res)
 	}
 }
+
+// TestInfoArchFlag checks that --arch names the topology as ARCH does, and
+// that both may be given when they name the same one.
+func TestInfoArchFlag(t *testing.T) {
+	scaled := "8,2,3,1|4,1,2,1|4,1,4,1|4,1,6,1|32,32" // the seed in the scaled form
+	for _, args := range [][]string{{"--arch", seedArch}, {seedArch, "--arch", seedArch}, {scaled, "--arch", seedArch}} {
+		code, stdout, stderr := runApp(t, context.Background(), append([]string{"info", "--json"}, args...)...)
+		if code != ExitOK {
+			t.Fatalf("asvit info %q: exit %d: %s", args, code, stderr)
+		}
+		var info infoJSON
+		if err := json.Unmarshal([]byte(stdout), &info); err != nil || info.Arch != seedArch {
+			t.Errorf("asvit info %q: arch %q (%v), want %s", args, info.Arch, err, seedArch)
+		}
+	}
+}

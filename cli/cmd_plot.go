@@ -2,28 +2,30 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/asvit/asvit/runs"
 	"github.com/asvit/asvit/scale"
 	"github.com/asvit/asvit/search"
+	"github.com/asvit/asvit/study"
 	"github.com/asvit/asvit/train"
 )
 
 func plotCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "plot",
-		Usage:     "redraw the PNG plots of a search, scale or train run directory from its log",
+		Usage:     "redraw the PNG plots of a search, scale, train or correlate run directory from its log",
 		ArgsUsage: "RUNDIR",
-		Description: `Works on finished and running runs alike: search.png (entropy, reward and
-the two measures over steps), scale.png (depth per stage and width against
-parameters), learning_curve.png (loss and accuracy per epoch with the
-re-tokenization switches).`,
+		Description: `Works on finished and running runs alike, by the kind its config.json
+records: search.png (entropy, reward and the two measures over steps),
+scale.png (depth per stage and width against parameters),
+learning_curve.png (the training loss of every logged step, loss and
+accuracy per epoch, the re-tokenization switches), and for a correlate
+study its whole report (scatter.png, tau.png, results.csv, summary.json).`,
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
 			args, err := requireArgs(c, 1, 1, "RUNDIR")
@@ -35,38 +37,35 @@ re-tokenization switches).`,
 	}
 }
 
-// plotters redraws each kind of run directory and names the file it writes.
+// plotters redraws each kind of run directory and names the files it
+// writes.
 var plotters = map[string]struct {
-	draw func(dir string) error
-	file string
+	draw  func(dir string) error
+	files []string
 }{
-	"search": {search.Plot, "search.png"},
-	"scale":  {scale.Plot, "scale.png"},
-	"train":  {train.Plot, train.CurvesFile},
+	search.Kind.Name: {search.Plot, []string{search.PlotFile}},
+	scale.Kind.Name:  {scale.Plot, []string{scale.PlotFile}},
+	train.Kind.Name:  {train.Plot, []string{train.CurvesFile}},
+	study.Kind.Name: {func(dir string) error { _, err := study.WriteReport(dir); return err },
+		[]string{study.ScatterFile, study.TauFile}},
 }
 
 func runPlot(_ context.Context, dir string, stdout io.Writer) error {
-	b, err := os.ReadFile(filepath.Join(dir, "config.json"))
+	kind, err := runs.KindOf(dir)
 	if err != nil {
-		return fmt.Errorf("%s is not a run directory: %w", dir, err)
+		return err
 	}
-	var head struct {
-		Kind   string `json:"kind"`
-		Epochs int    `json:"epochs"` // only training runs have epochs
-	}
-	if err := json.Unmarshal(b, &head); err != nil {
-		return fmt.Errorf("%s/config.json: %w", dir, err)
-	}
-	if head.Kind == "" && head.Epochs > 0 {
-		head.Kind = "train"
-	}
-	p, ok := plotters[head.Kind]
+	p, ok := plotters[kind.Name]
 	if !ok {
-		return fmt.Errorf("%s holds a run of kind %q; plot knows search, scale and train", dir, head.Kind)
+		return fmt.Errorf("%s holds a run of kind %q; plot knows search, scale, train and correlate", dir, kind.Name)
 	}
 	if err := p.draw(dir); err != nil {
 		return err
 	}
-	_, err = fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(dir, p.file))
-	return err
+	for _, f := range p.files {
+		if _, err := fmt.Fprintf(stdout, "wrote %s\n", filepath.Join(dir, f)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

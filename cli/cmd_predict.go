@@ -12,6 +12,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/asvit/asvit/data"
+	"github.com/asvit/asvit/export"
 	"github.com/asvit/asvit/ort"
 	"github.com/asvit/asvit/vit"
 )
@@ -38,7 +39,7 @@ func predictCommand(rt *runtimeOptions) *cli.Command {
 RGB averaged), resized bilinearly to its resolution and normalised with the
 mean and std in its metadata. --inputs feeds a float32 N×C×R×R .npy batch as
 is. Probabilities are the softmax of the logits. A model exported with
---features prints its feature vectors instead.`,
+--outputs features prints its feature vectors instead.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Destination: &opts.Model,
 				Usage: "ONNX model written by 'asvit export' (required)"},
@@ -88,7 +89,7 @@ type predictInputs struct {
 	per    int       // values per input
 }
 
-func loadInputs(opts predictOptions, meta modelMeta) (predictInputs, error) {
+func loadInputs(opts predictOptions, meta export.Meta) (predictInputs, error) {
 	in := predictInputs{per: meta.Channels * meta.Image * meta.Image}
 	if opts.Sample > 0 {
 		return sampleInputs(in, opts.Sample, meta)
@@ -114,7 +115,7 @@ func loadInputs(opts predictOptions, meta modelMeta) (predictInputs, error) {
 
 // sampleInputs takes the first n images of the embedded test split,
 // preprocessed for the model.
-func sampleInputs(in predictInputs, n int, meta modelMeta) (predictInputs, error) {
+func sampleInputs(in predictInputs, n int, meta export.Meta) (predictInputs, error) {
 	ds, err := data.OpenSample(data.OpenOptions{})
 	if err != nil {
 		return in, err
@@ -142,7 +143,7 @@ func sampleInputs(in predictInputs, n int, meta modelMeta) (predictInputs, error
 
 // batch returns inputs [start, start+n) as one N×C×R×R slice, preprocessing
 // images into buf.
-func (in predictInputs) batch(buf []float32, start, n int, meta modelMeta) ([]float32, error) {
+func (in predictInputs) batch(buf []float32, start, n int, meta export.Meta) ([]float32, error) {
 	if in.npy != nil {
 		return in.npy[start*in.per : (start+n)*in.per], nil
 	}
@@ -157,7 +158,7 @@ func (in predictInputs) batch(buf []float32, start, n int, meta modelMeta) ([]fl
 
 // checkModelIO checks that the model declares the input and output its
 // metadata implies, and returns the output's name and width.
-func checkModelIO(path string, model []byte, meta modelMeta) (name string, width int, err error) {
+func checkModelIO(path string, model []byte, meta export.Meta) (name string, width int, err error) {
 	inputs, outputs, err := ort.ModelInfo(model)
 	if err != nil {
 		return "", 0, fmt.Errorf("%s: %w", path, err)
@@ -167,16 +168,20 @@ func checkModelIO(path string, model []byte, meta modelMeta) (name string, width
 		return "", 0, fmt.Errorf("%s declares inputs %v, but its metadata implies one input %q float32 [-1 %d %d %d]; re-export it",
 			path, inputs, vit.InputName, meta.Channels, meta.Image, meta.Image)
 	}
-	name = vit.LogitsName
-	if meta.Output == outputFeatures {
+	switch meta.Output {
+	case export.Stages:
+		return "", 0, fmt.Errorf("%s outputs the stage maps of a backbone, which predict cannot rank; export it with --outputs logits or features", path)
+	case export.Features:
 		name = vit.FeaturesName
+	default:
+		name = vit.LogitsName
 	}
 	for _, o := range outputs {
 		if o.Name == name && o.Type == ort.Float32 && len(o.Shape) == 2 && o.Shape[1] > 0 {
 			width = int(o.Shape[1])
 		}
 	}
-	if width == 0 || (meta.Output == outputLogits && width != meta.Classes) {
+	if width == 0 || (meta.Output == export.Logits && width != meta.Classes) {
 		return "", 0, fmt.Errorf("%s declares outputs %v, but its metadata implies %q float32 [-1 %d]; re-export it",
 			path, outputs, name, meta.Classes)
 	}
@@ -232,7 +237,7 @@ func runPredict(ctx context.Context, opts predictOptions, stdout io.Writer) erro
 			}
 		}
 	}
-	if meta.Output == outputFeatures {
+	if meta.Output == export.Features {
 		return reportFeatures(stdout, in.names, outs, opts.JSON)
 	}
 	return reportTop(stdout, in.names, outs, meta.ClassNames, opts.Top, opts.JSON)
@@ -240,7 +245,7 @@ func runPredict(ctx context.Context, opts predictOptions, stdout io.Writer) erro
 
 // forward runs one batch of k inputs and returns a copy of its k×width
 // output.
-func forward(sess *ort.Session, x []float32, k int, meta modelMeta, width int) ([]float32, error) {
+func forward(sess *ort.Session, x []float32, k int, meta export.Meta, width int) ([]float32, error) {
 	t, err := ort.NewFloat32([]int64{int64(k), int64(meta.Channels), int64(meta.Image), int64(meta.Image)}, x)
 	if err != nil {
 		return nil, err

@@ -20,6 +20,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/asvit/asvit/data"
+	"github.com/asvit/asvit/export"
 )
 
 // testImage is a picture with the pixels the model should see, computed
@@ -108,7 +109,7 @@ func testImages(size int) []testImage {
 
 // expectedBatch writes the images into dir and returns their paths and the
 // normalised batch the model should get, (v/255 − mean)/std per channel.
-func expectedBatch(t *testing.T, dir string, meta modelMeta) (paths []string, batch []float32) {
+func expectedBatch(t *testing.T, dir string, meta export.Meta) (paths []string, batch []float32) {
 	t.Helper()
 	for _, ti := range testImages(meta.Image) {
 		p := filepath.Join(dir, ti.name)
@@ -127,7 +128,7 @@ func expectedBatch(t *testing.T, dir string, meta modelMeta) (paths []string, ba
 // computation for RGB and gray models.
 func TestPreprocessImage(t *testing.T) {
 	for _, channels := range []int{3, 1} {
-		meta := modelMeta{Image: 16, Channels: channels, Mean: []float32{0.5, 0.4, 0.3}[:channels], Std: []float32{0.2, 0.25, 0.3}[:channels]}
+		meta := export.Meta{Network: export.Network{Image: 16, Channels: channels}, Mean: []float32{0.5, 0.4, 0.3}[:channels], Std: []float32{0.2, 0.25, 0.3}[:channels]}
 		paths, want := expectedBatch(t, t.TempDir(), meta)
 		per := channels * 16 * 16
 		got := make([]float32, len(paths)*per)
@@ -256,7 +257,7 @@ func TestTopK(t *testing.T) {
 func TestPredictFeatures(t *testing.T) {
 	initORT(t)
 	dir := t.TempDir()
-	model := exportSeed(t, dir, 32, 10, func(o *exportOptions) { o.Features = true })
+	model := exportSeed(t, dir, 32, 10, func(o *exportOptions) { o.Outputs = "features" })
 	_, meta, err := readAsvitModel(model)
 	if err != nil {
 		t.Fatal(err)
@@ -348,9 +349,9 @@ func TestPredictErrors(t *testing.T) {
 	}
 	corrupt := write("corrupt.onnx", []byte("\xff\xff\xff\xff not a protobuf"))
 	noImage := filepath.Join(dir, "no-image.onnx")
-	editMetadata(t, model, noImage, metaImage, "")
+	editMetadata(t, model, noImage, export.KeyImage, "")
 	lying := filepath.Join(dir, "lying.onnx")
-	editMetadata(t, model, lying, metaImage, "64")
+	editMetadata(t, model, lying, export.KeyImage, "64")
 	badImage := write("bad.png", []byte("this is text"))
 	wrongShape := filepath.Join(dir, "wrong.npy")
 	if err := data.WriteNPYFloat32(wrongShape, []int{2, 3, 16, 16}, make([]float32, 2*3*16*16)); err != nil {
@@ -408,7 +409,7 @@ func TestPreprocessJPEG(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	meta := modelMeta{Image: 16, Channels: 3, Mean: imageNetMean, Std: imageNetStd}
+	meta := export.Meta{Network: export.Network{Image: 16, Channels: 3}, Mean: imageNetMean, Std: imageNetStd}
 	got := make([]float32, 3*16*16)
 	if err := preprocessImage(got, path, meta); err != nil {
 		t.Fatal(err)

@@ -93,7 +93,9 @@ func scaleRun(ctx context.Context, cfg scale.Config, s complexity.Settings, src 
 		return scale.Result{}, err
 	}
 	defer m.Close()
-	res, err := scale.Run(ctx, cfg, evaluator(m), &scaleProgress{r: newStepReporter(stderr, "scale", -1)})
+	r := newStepReporter(stderr, "scale", -1)
+	res, err := scale.Run(ctx, cfg, evaluator(m), &scaleProgress{r: r})
+	r.finish()
 	if err != nil {
 		return res, err
 	}
@@ -110,7 +112,8 @@ func seriesTable(series []scale.Member) string {
 	return b.String()
 }
 
-// scaleProgress shows a scaling run's candidates and steps.
+// scaleProgress shows a scaling run's candidates on the bar and its steps
+// as lines.
 type scaleProgress struct {
 	r    *stepReporter
 	done int
@@ -125,7 +128,7 @@ func (p *scaleProgress) Candidate(step, i, n int, c scale.Candidate) {
 func (p *scaleProgress) Step(rec scale.StepRecord) {
 	p.done = rec.Step
 	m := rec.Member
-	p.r.step(p.done, fmt.Sprintf("step %d: %s  %.1fM params  κ %.4g  L^E %.4g", rec.Step, m.Topology, float64(m.Params)/1e6, float64(m.NTKCond), float64(m.LengthDistortion)))
+	p.r.record(p.done, fmt.Sprintf("step %d: %s  %.1fM params  κ %.4g  L^E %.4g", rec.Step, m.Topology, float64(m.Params)/1e6, float64(m.NTKCond), float64(m.LengthDistortion)))
 }
 
 func (p *scaleProgress) Finish(scale.Result) { p.r.finish() }

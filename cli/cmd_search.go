@@ -70,7 +70,9 @@ func runSearch(ctx context.Context, opts searchOptions, stdout, stderr io.Writer
 		return search.Result{}, err
 	}
 	defer m.Close()
-	res, err := search.Run(ctx, cfg, evaluator(m), &searchProgress{r: newStepReporter(stderr, "search", cfg.Steps)})
+	r := newStepReporter(stderr, "search", cfg.Steps)
+	res, err := search.Run(ctx, cfg, evaluator(m), &searchProgress{r: r})
+	r.finish()
 	if err != nil {
 		return res, err
 	}
@@ -89,14 +91,25 @@ func evalSettings(s complexity.Settings, data string) map[string]any {
 		"repeat": s.Repeat, "radius": s.Radius.String(), "seed": s.Seed, "data": data}
 }
 
-// searchProgress shows a search's steps.
-type searchProgress struct{ r *stepReporter }
+// searchProgress shows a search's steps; on a terminal every
+// searchRecordEvery-th step and the last also stay as lines above the bar.
+type searchProgress struct {
+	r     *stepReporter
+	total int
+}
 
-func (p *searchProgress) Start(done, total int) { p.r.resume(done) }
+const searchRecordEvery = 10
+
+func (p *searchProgress) Start(done, total int) { p.total = total; p.r.resume(done) }
 
 func (p *searchProgress) Step(rec search.StepRecord) {
-	p.r.step(rec.Step, fmt.Sprintf("step %d  entropy %.2f  reward %+.3f  κ %.4g  L^E %.4g  %s",
-		rec.Step, rec.Entropy, rec.Reward, float64(rec.NTKCond), float64(rec.LengthDistortion), rec.Topology))
+	status := fmt.Sprintf("step %d  entropy %.2f  reward %+.3f  κ %.4g  L^E %.4g  %s",
+		rec.Step, rec.Entropy, rec.Reward, float64(rec.NTKCond), float64(rec.LengthDistortion), rec.Topology)
+	if rec.Step%searchRecordEvery == 0 || rec.Step == p.total {
+		p.r.record(rec.Step, status)
+	} else {
+		p.r.step(rec.Step, status)
+	}
 }
 
 func (p *searchProgress) Finish(search.Result) { p.r.finish() }

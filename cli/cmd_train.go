@@ -34,6 +34,7 @@ func trainFlags(c *train.Config) []cli.Flag {
 		&cli.Float64Flag{Name: "val-fraction", Value: d.ValFraction, Destination: &c.ValFraction,
 			Usage: "fraction of the training split held out (by class, from --seed) to choose the exported epoch; 0 keeps the last epoch. The test split chooses nothing"},
 		&cli.IntFlag{Name: "train-images", Destination: &c.TrainImages, Usage: "train on a stratified subset of this many images (0: all that validation leaves)"},
+		&cli.IntFlag{Name: "log-every", Destination: &c.LogEvery, Usage: "log the training loss every this many steps (0: about 100 times over the run), for the learning curve"},
 		&cli.BoolFlag{Name: "resume", Destination: &c.Resume, Usage: "continue the run in --out (its settings must match; --threads and --device may change)"},
 	}
 }
@@ -57,10 +58,12 @@ func trainCommand(rt *runtimeOptions) *cli.Command {
 		Description: `Trains with AdamW, label smoothing and a warm-up + cosine schedule, starting
 with coarse tokens (a larger stride and dilation of the first projection,
 same weights) and ending at the model's own sampling. The run directory
-holds config.json, log.jsonl, the last and best checkpoints, learning_curve.png,
-result.json (val_acc and test_acc of the epoch chosen on validation, train_images_per_s, train_flops, the FLOPs of each
-phase and the fraction saved) and model.onnx (best weights) for
-'asvit predict'.`,
+holds config.json, log.jsonl, the last and best checkpoints, learning_curve.png
+(the loss of every logged step, the epoch results and the re-tokenization
+switches), result.json (val_acc and test_acc of the epoch chosen on
+validation, train_images_per_s, train_flops, the FLOPs of each phase and the
+fraction saved) and model.onnx (best weights) for 'asvit predict'; 'asvit
+export --from' exports either checkpoint, also as a backbone.`,
 		Flags: append(append(trainFlags(&opts.Config), inputFlags(&opts.Config)...),
 			&cli.StringFlag{Name: "arch", Destination: &opts.Config.Arch, Usage: "topology to train (required)"},
 			&cli.StringFlag{Name: "out", Value: "out/train", Destination: &opts.Config.Out, Usage: "run directory"},
@@ -90,7 +93,9 @@ func runTrain(ctx context.Context, opts trainOptions, stdout, stderr io.Writer) 
 		return train.Result{}, err
 	}
 	cfg.ORT, cfg.Version = ortOpts, Version
-	res, err := train.Run(ctx, cfg, &trainProgress{w: stderr})
+	p := &trainProgress{w: stderr}
+	res, err := train.Run(ctx, cfg, p)
+	p.finish()
 	if err != nil {
 		return res, err
 	}
@@ -125,18 +130,31 @@ func (p *trainProgress) Step(s train.StepInfo) {
 		p.r = newStepReporter(p.w, "train", s.Steps)
 		p.r.resume(s.Step - 1)
 	}
-	if p.r.bar == nil && s.Step%50 != 0 {
+	status := fmt.Sprintf("epoch %d/%d  phase %d  loss %.4f  lr %.2e  %.0f img/s",
+		s.Epoch, s.Epochs, s.Phase, s.Loss, s.LR, s.ImagesPerS)
+	if p.r.terminal() {
+		p.r.stepETA(s.Step, status, s.ETA) // the bar shows the ETA
+		return
+	}
+	if s.Step%50 != 0 {
 		return // plain logs get every 50th step
 	}
-	p.r.step(s.Step, fmt.Sprintf("epoch %d/%d  phase %d  loss %.4f  lr %.2e  %.0f img/s  ETA %s",
-		s.Epoch, s.Epochs, s.Phase, s.Loss, s.LR, s.ImagesPerS, s.ETA.Round(1e9)))
+	p.r.step(s.Step, fmt.Sprintf("%s  ETA %s", status, s.ETA.Round(1e9)))
 }
 
 func (p *trainProgress) Epoch(e train.EpochRecord) {
 	line := fmt.Sprintf("epoch %d: phase %d (stride %d, dilation %d)  train loss %.4f acc %.4f  val acc %.4f  test acc %.4f  %.0f img/s",
 		e.Epoch, e.Phase, e.Stride, e.Dilation, e.TrainLoss, e.TrainAcc, float64(e.ValAcc), e.TestAcc, e.ImagesPerS)
-	if p.r != nil && p.r.bar != nil {
-		p.r.bar.Clear()
+	if p.r != nil {
+		p.r.line(line) // above the bar on a terminal
+		return
 	}
 	fmt.Fprintln(p.w, line)
+}
+
+// finish erases the bar, if any.
+func (p *trainProgress) finish() {
+	if p.r != nil {
+		p.r.finish()
+	}
 }

@@ -6,12 +6,17 @@
 //
 //   - info ARCH: parameters, MACs, FLOPs and the per-stage geometry of a
 //     topology at a given input.
-//   - export: builds a topology's inference graph with its weights and
-//     writes it as an ONNX model whose metadata records how to feed it.
+//   - export: builds a topology's inference graph with its initial or
+//     trained weights and writes it as an ONNX model whose metadata
+//     records how to feed it and what it returns.
 //   - predict: runs an exported model on PNG or JPEG images, or on a
 //     float32 .npy batch, and prints the top classes.
 //   - inspect FILE.onnx: metadata, inputs and outputs, node counts and the
 //     number of parameters of any ONNX model.
+//
+// Every command that takes a topology accepts it as --arch; info and
+// complexity also take it as their one argument, and both given must name
+// the same topology (archArgument).
 //
 // # Exit codes
 //
@@ -21,9 +26,18 @@
 //
 // # Model metadata
 //
-// An exported model carries string metadata under the keys asvit.arch,
-// asvit.image, asvit.channels, asvit.classes, asvit.mean, asvit.std,
-// asvit.output, asvit.version and, when known, asvit.class_names (a JSON
-// array) and asvit.seed. predict reads them to preprocess its inputs and to
-// name classes.
+// Models are written and their metadata read through package export,
+// which owns the table of keys: export writes initial weights or, with
+// --from, a training run's checkpoint (through train.Export, the same path
+// as the run's own model.onnx), with logits, pooled features or the four
+// stage maps of a backbone. predict reads the metadata to preprocess its
+// inputs and to name classes; complexity --weights reads the topology,
+// input size, channels and classes, which a flag given as well must match.
+//
+// # Run directories
+//
+// Every pipeline keeps its run directory through package runs, whose
+// config.json records the run's kind; plot redraws the figures of
+// whichever kind it finds there, and auto --resume continues the stage
+// that was stopped and starts those that never began.
 package cli

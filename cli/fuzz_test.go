@@ -1,12 +1,13 @@
 package cli
 
 import (
-	"encoding/json"
 	"io"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/asvit/asvit/export"
 )
 
 // FuzzParseNorm checks that parseNorm either fails or returns one finite
@@ -25,9 +26,9 @@ func FuzzParseNorm(f *testing.F) {
 		if len(vals) != channels {
 			t.Fatalf("parseNorm(%q, %d) gave %d values", text, channels, len(vals))
 		}
-		again, err := parseNorm("x", formatFloats(vals), channels, positive)
+		again, err := parseNorm("x", export.FormatFloats(vals), channels, positive)
 		if err != nil || !slices.Equal(again, vals) {
-			t.Fatalf("round trip of %v through %q: %v, %v", vals, formatFloats(vals), again, err)
+			t.Fatalf("round trip of %v through %q: %v, %v", vals, export.FormatFloats(vals), again, err)
 		}
 	})
 }
@@ -55,36 +56,6 @@ func FuzzSplitNames(f *testing.F) {
 		again, err := splitNames(strings.Join(names, sep), sep)
 		if err != nil || !slices.Equal(again, names) {
 			t.Fatalf("round trip of %q: %q, %v", names, again, err)
-		}
-	})
-}
-
-// FuzzDecodeMeta checks that decodeMeta never panics and that what it
-// accepts encodes and decodes to the same metadata.
-func FuzzDecodeMeta(f *testing.F) {
-	good := `{"asvit.arch":"8,2,3|4,1,2|4,1,4|4,1,6|32","asvit.image":"32","asvit.channels":"3","asvit.classes":"2",` +
-		`"asvit.mean":"0.5,0.4,0.3","asvit.std":"1,1,1","asvit.output":"logits","asvit.class_names":"[\"a\",\"b\"]"}`
-	f.Add(good)
-	f.Add(strings.Replace(good, `"asvit.channels":"3"`, `"asvit.channels":"1"`, 1))
-	f.Add(strings.Replace(good, `"logits"`, `"features"`, 1))
-	f.Add(`{"asvit.arch":"x"}`)
-	f.Add(`{}`)
-	f.Fuzz(func(t *testing.T, text string) {
-		var props map[string]string
-		if json.Unmarshal([]byte(text), &props) != nil {
-			return
-		}
-		m, err := decodeMeta(props)
-		if err != nil {
-			return
-		}
-		enc, err := m.encode()
-		if err != nil {
-			t.Fatalf("encode %+v: %v", m, err)
-		}
-		again, err := decodeMeta(enc)
-		if err != nil || !reflect.DeepEqual(again, m) {
-			t.Fatalf("round trip of %+v: %+v, %v", m, again, err)
 		}
 	})
 }

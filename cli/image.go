@@ -10,6 +10,7 @@ import (
 	"os"
 
 	"github.com/asvit/asvit/data"
+	"github.com/asvit/asvit/export"
 )
 
 // maxImageSide bounds the images predict decodes, so a huge file fails
@@ -61,7 +62,7 @@ func decodeImage(path string) (planes []uint8, c, h, w int, err error) {
 // input for the image file at path: converted to the model's channels (gray
 // replicated, RGB averaged), resized bilinearly and normalised with the
 // model's mean and std, exactly as training batches are made.
-func preprocessImage(dst []float32, path string, meta modelMeta) error {
+func preprocessImage(dst []float32, path string, meta export.Meta) error {
 	planes, c, h, w, err := decodeImage(path)
 	if err != nil {
 		return err

@@ -6,7 +6,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/asvit/asvit/complexity"
-	"github.com/asvit/asvit/search"
+	"github.com/asvit/asvit/trainfree"
 	"github.com/asvit/asvit/vit"
 )
 
@@ -75,12 +75,12 @@ func probeSource(o measureOptions) complexity.ProbeSource {
 }
 
 // evaluator adapts a measurer to the search and scale pipelines.
-func evaluator(m *complexity.Measurer) search.Evaluator {
-	return search.EvaluatorFunc(func(ctx context.Context, t vit.Topology) (search.Measure, error) {
+func evaluator(m *complexity.Measurer) trainfree.Evaluator {
+	return trainfree.EvaluatorFunc(func(ctx context.Context, t vit.Topology) (trainfree.Measure, error) {
 		r, err := m.Measure(ctx, t)
 		if err != nil {
-			return search.Measure{}, err
+			return trainfree.Measure{}, err
 		}
-		return search.Measure{NTKCond: r.NTKCond, LengthDistortion: r.LengthDistortion, Bad: r.Bad}, nil
+		return trainfree.Measure{NTKCond: r.NTKCond, LengthDistortion: r.LengthDistortion, Bad: r.Bad}, nil
 	})
 }

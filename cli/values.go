@@ -5,42 +5,26 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/asvit/asvit/export"
 )
 
 // parseNorm reads the comma-separated normalisation values of flag (mean or
 // std): one per channel or one for all, returned as channels values. With
 // positive set every value must be above zero, as a std must.
 func parseNorm(flag, text string, channels int, positive bool) ([]float32, error) {
-	fields := strings.Split(text, ",")
-	if len(fields) != 1 && len(fields) != channels {
-		return nil, fmt.Errorf("--%s: got %d values, want 1 or %d (one per channel) separated by commas", flag, len(fields), channels)
+	n := strings.Count(text, ",") + 1
+	if n != 1 && n != channels {
+		return nil, fmt.Errorf("--%s: got %d values, want 1 or %d (one per channel) separated by commas", flag, n, channels)
 	}
-	vals := make([]float32, channels)
-	for i, f := range fields {
-		v, err := strconv.ParseFloat(strings.TrimSpace(f), 32)
-		bad := err != nil || math.IsNaN(v) || math.IsInf(v, 0) || (positive && v <= 0)
-		if bad {
-			want := "a finite number"
-			if positive {
-				want = "a finite number above 0"
-			}
-			return nil, fmt.Errorf("--%s: got %q, want %s", flag, strings.TrimSpace(f), want)
-		}
-		vals[i] = float32(v)
+	vals, err := export.ParseFloats(text, n, positive)
+	if err != nil {
+		return nil, fmt.Errorf("--%s: %w", flag, err)
 	}
-	for i := len(fields); i < channels; i++ {
-		vals[i] = vals[0]
+	for len(vals) < channels {
+		vals = append(vals, vals[0])
 	}
 	return vals, nil
-}
-
-// formatFloats writes vals as parseNorm reads them.
-func formatFloats(vals []float32) string {
-	parts := make([]string, len(vals))
-	for i, v := range vals {
-		parts[i] = strconv.FormatFloat(float64(v), 'g', -1, 32)
-	}
-	return strings.Join(parts, ",")
 }
 
 // splitNames splits text at sep into trimmed class names. Empty names after

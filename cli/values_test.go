@@ -75,39 +75,3 @@ func TestNumberFormats(t *testing.T) {
 		}
 	}
 }
-
-func TestDecodeMetaErrors(t *testing.T) {
-	good, err := modelMeta{Arch: seedArch, Image: 32, Channels: 3, Classes: 2, Mean: []float32{0, 0, 0},
-		Std: []float32{1, 1, 1}, ClassNames: []string{"a", "b"}, Output: outputLogits}.encode()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range []struct {
-		key, value string // value "" deletes the key
-		err        string
-	}{
-		{metaArch, "", "metadata key asvit.arch is missing"},
-		{metaArch, "1|2", "metadata asvit.arch: topology"},
-		{metaImage, "0", "asvit.image is \"0\", want an integer in 1..16384"},
-		{metaChannels, "2", "want 1 or 3"},
-		{metaClasses, "x", "asvit.classes is \"x\""},
-		{metaMean, "0,0", "want 3 comma-separated values"},
-		{metaStd, "1,0,1", "above 0"},
-		{metaOutput, "maps", "want logits or features"},
-		{metaClassNames, `["a"]`, "1 names for 2 classes"},
-		{metaClassNames, `{}`, "not a JSON array of strings"},
-	} {
-		props := map[string]string{}
-		for k, v := range good {
-			props[k] = v
-		}
-		if c.value == "" {
-			delete(props, c.key)
-		} else {
-			props[c.key] = c.value
-		}
-		if _, err := decodeMeta(props); err == nil || !strings.Contains(err.Error(), c.err) {
-			t.Errorf("%s = %q: error %v, want %q", c.key, c.value, err, c.err)
-		}
-	}
-}

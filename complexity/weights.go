@@ -15,9 +15,11 @@ import (
 )
 
 // Weights are float32 tensors by name, as an ONNX model's initializers hold
-// them (an exported model names them as ParamTable does).
+// them (an exported model names them as ParamTable does), with the model's
+// metadata.
 type Weights struct {
-	tensors map[string]weight
+	tensors  map[string]weight
+	metadata map[string]string
 }
 
 type weight struct {
@@ -35,6 +37,10 @@ func (w *Weights) Names() []string {
 	return names
 }
 
+// Metadata returns the model's metadata_props by key (empty when it has
+// none), where an exported model records its topology and input.
+func (w *Weights) Metadata() map[string]string { return w.metadata }
+
 // LoadWeights reads the initializers of the ONNX model file at path.
 func LoadWeights(path string) (*Weights, error) {
 	b, err := os.ReadFile(path)
@@ -48,9 +54,9 @@ func LoadWeights(path string) (*Weights, error) {
 	return w, nil
 }
 
-// ReadWeights reads the float32 initializers of an ONNX model held in model.
-// Initializers of other element types are skipped; float32 ones must carry
-// their data inline (raw_data or float_data).
+// ReadWeights reads the float32 initializers and the metadata of an ONNX
+// model held in model. Initializers of other element types are skipped;
+// float32 ones must carry their data inline (raw_data or float_data).
 func ReadWeights(model []byte) (*Weights, error) {
 	var m onnx.ModelProto
 	if err := proto.Unmarshal(model, &m); err != nil {
@@ -59,7 +65,10 @@ func ReadWeights(model []byte) (*Weights, error) {
 	if m.GetGraph() == nil {
 		return nil, errors.New("the model has no graph")
 	}
-	w := &Weights{tensors: map[string]weight{}}
+	w := &Weights{tensors: map[string]weight{}, metadata: map[string]string{}}
+	for _, p := range m.GetMetadataProps() {
+		w.metadata[p.GetKey()] = p.GetValue()
+	}
 	for _, t := range m.GetGraph().GetInitializer() {
 		if t.GetDataType() != int32(onnx.TensorProto_FLOAT) {
 			continue

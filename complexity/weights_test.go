@@ -58,13 +58,34 @@ func TestWeightsReproduceInit(t *testing.T) {
 	}
 }
 
+func TestWeightsKeepMetadata(t *testing.T) {
+	s := smallSettings()
+	model := smallModel(t, s, smallTopologies(1, 21)[0])
+	g, err := model.Graph(vit.GraphConfig{Batch: 1, Weights: model.Init(1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.Metadata["asvit.image"] = "32"
+	b, err := g.Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := ReadWeights(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Metadata()["asvit.image"]; got != "32" {
+		t.Errorf("metadata asvit.image = %q, want \"32\"", got)
+	}
+}
+
 // Measuring the weights Measure would draw for repeat 0 gives its numbers.
 func TestMeasureWeightsMatchesMeasure(t *testing.T) {
 	s := smallSettings()
 	s.Repeat = 1
 	top := smallTopologies(1, 23)[0]
 	model := smallModel(t, s, top)
-	w, err := ReadWeights(exportedModel(t, model, weightSeed(s.Seed, top, 0)))
+	w, err := ReadWeights(exportedModel(t, model, WeightSeed(s.Seed, top, 0)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,6 +75,59 @@ func TestReadNPYFloat32Rejects(t *testing.T) {
 	}
 }
 
+// TestReadNPYFloat32HeaderForms reads headers that other writers may
+// produce: any key order, double quotes, no trailing comma, version 2.0.
+func TestReadNPYFloat32HeaderForms(t *testing.T) {
+	file := func(version byte, dict string) []byte {
+		dict += "\n"
+		b := append([]byte("\x93NUMPY"), version, 0)
+		if version == 1 {
+			b = binary.LittleEndian.AppendUint16(b, uint16(len(dict)))
+		} else {
+			b = binary.LittleEndian.AppendUint32(b, uint32(len(dict)))
+		}
+		return append(append(b, dict...), float32Bytes(1, 2)...)
+	}
+	for _, b := range [][]byte{
+		file(1, `{'shape': (2,), 'fortran_order': False, 'descr': '<f4'}`),
+		file(1, `{"descr": "<f4", "fortran_order": False, "shape": (2,)}`),
+		file(1, `{'descr':'<f4','fortran_order':False,'shape':(2,),}   `),
+		file(1, `{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2), }`),
+		file(2, `{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }          `),
+	} {
+		shape, got, err := decodeNPYFloat32(b)
+		if err != nil || shape[len(shape)-1] != 2 || !slices.Equal(got, []float32{1, 2}) {
+			t.Errorf("%q: shape %v data %v err %v", b, shape, got, err)
+		}
+	}
+}
+
+func TestParseNPYHeaderRejects(t *testing.T) {
+	for _, c := range []struct{ header, want string }{
+		{"{'descr': '<f4', 'fortran_order': False}\n", "got 2 of them"},
+		{"{'descr': '<f4', 'descr': '<f4'}\n", "appears twice"},
+		{"{'descr': '<f4', 'fortran_order': False, 'shape': (2,), 'x': 1}\n", `unknown key "x"`},
+		{"{'descr': '<f4', 'fortran_order': false, 'shape': (2,)}\n", "want True or False"},
+		{"{'descr': '<f4', 'fortran_order': False, 'shape': (2 3)}\n", "want ',' or ')'"},
+		{"{'descr': '<f4', 'fortran_order': False, 'shape': (2L,)}\n", "want ',' or ')'"},
+		{"{'descr': '<f4', 'fortran_order': False, 'shape': (,)}\n", "want an integer"},
+		{"{'descr' '<f4'}\n", "want ':'"},
+		{"{'descr': '<f4' 'fortran_order': False}\n", "want ',' or '}'"},
+		{"{'descr: 1}\n", "unterminated string"},
+		{"{'descr': '<f4', 'fortran_order': False, 'shape': (2,)} x\n", "text after the dict"},
+		{"{'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", "newline"},
+	} {
+		_, err := parseNPYHeader(c.header)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: error %v, want %q", c.header, err, c.want)
+		}
+	}
+	b := npyFile("<f4", false, "("+strings.Repeat("1, ", 33)+")", float32Bytes(1))
+	if _, _, err := decodeNPYFloat32(b); err == nil || !strings.Contains(err.Error(), "rank 33 exceeds 32") {
+		t.Errorf("rank 33: error %v", err)
+	}
+}
+
 func TestWriteNPYFloat32RoundTripsAndIsAtomic(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "x.npy")
@@ -99,10 +152,14 @@ func TestWriteNPYFloat32RoundTripsAndIsAtomic(t *testing.T) {
 			t.Fatalf("shape %v: read back shape %v data %v", shape, gotShape, got)
 		}
 	}
-	// The header follows the format: shape as a Python tuple, C order.
+	// The header follows the format: shape as a Python tuple, C order, the
+	// data aligned to 64 bytes as NumPy aligns it.
 	b, _ := os.ReadFile(path)
 	if !strings.Contains(string(b[:128]), "'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 1, 1, 1, 7)") {
 		t.Errorf("header %q", b[:128])
+	}
+	if data := len(b) - 4*7; data%64 != 0 || b[data-1] != '\n' {
+		t.Errorf("data starts at byte %d after %q, want a multiple of 64 after a newline", data, b[data-1])
 	}
 	entries, _ := os.ReadDir(dir)
 	if len(entries) != 1 {
@@ -149,6 +206,29 @@ func FuzzDecodeNPYFloat32(f *testing.F) {
 		}
 		if n != len(data) {
 			t.Fatalf("shape %v but %d elements", shape, len(data))
+		}
+	})
+}
+
+// FuzzParseNPYHeader checks that the header parser never panics and that
+// a header WriteNPYFloat32 would write for a parsed shape parses back to it.
+func FuzzParseNPYHeader(f *testing.F) {
+	f.Add("{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }   \n")
+	f.Add(`{"shape": (), "descr": ">f4", "fortran_order": True}` + "\n")
+	f.Add("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 99999999999999999999), }\n")
+	f.Add("{'descr': '<f4', 'descr': 'x', 'shape': ((2,),)}\n")
+	f.Fuzz(func(t *testing.T, header string) {
+		h, err := parseNPYHeader(header)
+		if err != nil || len(h.shape) == 0 || len(h.shape) > maxNPYRank || slices.Min(h.shape) < 1 {
+			return
+		}
+		prefix := npyPrefix(h.shape)
+		if len(prefix)%64 != 0 {
+			t.Fatalf("shape %v: prefix of %d bytes, want a multiple of 64", h.shape, len(prefix))
+		}
+		again, err := parseNPYHeader(string(prefix[10:]))
+		if err != nil || again.descr != "<f4" || again.fortran || !slices.Equal(again.shape, h.shape) {
+			t.Fatalf("shape %v: written header %q reads back as %+v, %v", h.shape, prefix[10:], again, err)
 		}
 	})
 }

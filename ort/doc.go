@@ -52,4 +52,9 @@
 // because with them on, memory has grown across thousands of short-lived
 // sessions. The package's tests create and destroy a thousand sessions and
 // check the resident set size.
+//
+// The package leaves the C allocator's settings alone. Without ONNX
+// Runtime's arena every run allocates its activations afresh, which glibc's
+// defaults make slow for large inputs; the asvit command tunes glibc when it
+// loads (see its malloc.go), and other programs may choose for themselves.
 package ort

@@ -17,8 +17,9 @@ func (d diffs) String() string { return strings.Join(d, ", ") }
 // diffJSON compares two JSON documents key by key. Nested objects are
 // flattened to dotted keys; every other value is compared as compact JSON
 // text, so numbers must be written alike (they are, when both come from
-// encoding/json). Each difference reads "key (run X, given Y)".
-func diffJSON(stored, given []byte) (diffs, error) {
+// encoding/json). Keys that free covers (see [Kind]) are left out. Each
+// difference reads "key (run X, given Y)".
+func diffJSON(stored, given []byte, free []string) (diffs, error) {
 	a, err := flatten(stored)
 	if err != nil {
 		return nil, err
@@ -38,12 +39,19 @@ func diffJSON(stored, given []byte) (diffs, error) {
 	for _, k := range keys {
 		va, okA := a[k]
 		vb, okB := b[k]
-		if okA && okB && va == vb {
+		if okA && okB && va == vb || covers(free, k) {
 			continue
 		}
 		out = append(out, fmt.Sprintf("%s (run %s, given %s)", k, orAbsent(va, okA), orAbsent(vb, okB)))
 	}
 	return out, nil
+}
+
+// covers reports whether key is one of free or lies under one of them.
+func covers(free []string, key string) bool {
+	return slices.ContainsFunc(free, func(f string) bool {
+		return key == f || strings.HasPrefix(key, f+".")
+	})
 }
 
 func orAbsent(v string, ok bool) string {

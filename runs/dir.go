@@ -25,6 +25,10 @@ const (
 type Kind struct {
 	Name   string // e.g. "search"
 	Format int
+	// Free lists the config keys that may change on resume because they
+	// say how the run executes (threads, device), not what it computes. A
+	// key covers the dotted keys under it: "ort" frees "ort.threads".
+	Free []string
 }
 
 // header is the content of config.json.
@@ -50,6 +54,9 @@ type Dir struct {
 	log     *os.File
 	logSize int64
 	state   json.RawMessage // the checkpoint's state found by Open; nil when none
+	// covered, for a pipeline with checkpoints of its own, returns the log
+	// size its last checkpoint recorded; nil when Save writes them.
+	covered func() (int64, error)
 }
 
 // Open starts a run in path, or with resume true continues the run there.
@@ -57,19 +64,31 @@ type Dir struct {
 // A new run needs path to be missing or an empty directory; Open creates it,
 // writes config.json (kind, format, tool version and config as JSON) and an
 // empty log. Resuming needs config.json with the same kind, the same format
-// and the same config, key by key; otherwise the error names the
-// differences. The log is then cut back to what the checkpoint covers (all
+// and the same config, key by key but for the kind's Free keys; otherwise
+// the error names the differences. The log is then cut back to what the checkpoint covers (all
 // of it when there is no checkpoint yet), and [Dir.Checkpoint] returns the
 // saved state.
 func Open(path string, kind Kind, config any, resume bool) (*Dir, error) {
-	if path == "" {
+	return open(&Dir{path: path, kind: kind}, config, resume)
+}
+
+// OpenExternal is Open for a pipeline that writes its checkpoints itself
+// instead of with [Dir.Save] (training keeps its tensors in a binary file).
+// Each of its checkpoints must record [Dir.LogSize] as it is written; on
+// resume covered returns the size the last one recorded (0 when there is
+// none yet), and the log is cut back to it.
+func OpenExternal(path string, kind Kind, config any, resume bool, covered func() (int64, error)) (*Dir, error) {
+	return open(&Dir{path: path, kind: kind, covered: covered}, config, resume)
+}
+
+func open(d *Dir, config any, resume bool) (*Dir, error) {
+	if d.path == "" {
 		return nil, errors.New("run directory: empty path; give a directory for the run's files")
 	}
 	given, err := json.Marshal(config)
 	if err != nil {
-		return nil, fmt.Errorf("run directory %s: encode config: %w", path, err)
+		return nil, fmt.Errorf("run directory %s: encode config: %w", d.path, err)
 	}
-	d := &Dir{path: path, kind: kind}
 	if resume {
 		err = d.reopen(given)
 	} else {
@@ -116,7 +135,7 @@ func (d *Dir) reopen(given json.RawMessage) error {
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
-	diffs, err := diffJSON(h.Config, given)
+	diffs, err := diffJSON(h.Config, given, d.kind.Free)
 	if err != nil {
 		return fmt.Errorf("resume %s: %s: %w", d.path, ConfigFile, err)
 	}
@@ -124,7 +143,12 @@ func (d *Dir) reopen(given json.RawMessage) error {
 		return fmt.Errorf("resume %s: settings differ from the run's %s: %s; resume with the run's settings or start a new directory",
 			d.path, ConfigFile, diffs)
 	}
-	if err := d.readCheckpoint(); err != nil {
+	if d.covered != nil {
+		d.logSize, err = d.covered()
+	} else {
+		err = d.readCheckpoint()
+	}
+	if err != nil {
 		return fmt.Errorf("resume %s: %w", d.path, err)
 	}
 	d.log, err = os.OpenFile(d.file(LogFile), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
@@ -140,6 +164,22 @@ func (d *Dir) reopen(given json.RawMessage) error {
 
 // readHeader reads config.json and checks its kind and format.
 func readHeader(path string, kind Kind) (header, error) {
+	h, err := loadHeader(path)
+	if err != nil {
+		return h, err
+	}
+	if h.Kind != kind.Name {
+		return h, fmt.Errorf("%s holds a %q run, want a %q run", path, h.Kind, kind.Name)
+	}
+	if h.Format != kind.Format {
+		return h, fmt.Errorf("%s holds %s runs in format %d, and this build reads format %d; use the asvit version that made it (%s) or start a new run",
+			path, h.Kind, h.Format, kind.Format, h.Version)
+	}
+	return h, nil
+}
+
+// loadHeader reads config.json.
+func loadHeader(path string) (header, error) {
 	var h header
 	b, err := os.ReadFile(filepath.Join(path, ConfigFile))
 	if errors.Is(err, fs.ErrNotExist) {
@@ -151,12 +191,9 @@ func readHeader(path string, kind Kind) (header, error) {
 	if err := json.Unmarshal(b, &h); err != nil {
 		return h, fmt.Errorf("%s: %w", filepath.Join(path, ConfigFile), err)
 	}
-	if h.Kind != kind.Name {
-		return h, fmt.Errorf("%s holds a %q run, want a %q run", path, h.Kind, kind.Name)
-	}
-	if h.Format != kind.Format {
-		return h, fmt.Errorf("%s holds %s runs in format %d, and this build reads format %d; use the asvit version that made it (%s) or start a new run",
-			path, h.Kind, h.Format, kind.Format, h.Version)
+	if h.Kind == "" && h.Format == 0 {
+		return h, fmt.Errorf("%s names no run kind or format: an older asvit wrote it, and this build cannot continue or read its run; use that version or start a new run",
+			filepath.Join(path, ConfigFile))
 	}
 	return h, nil
 }
@@ -233,6 +270,10 @@ func (d *Dir) Append(rec any) error {
 	return nil
 }
 
+// LogSize returns the bytes of log.jsonl written so far: what a checkpoint
+// written now covers.
+func (d *Dir) LogSize() int64 { return d.logSize }
+
 // Save writes state as the checkpoint, atomically, together with the size
 // of the log so far. Call it after the step's [Dir.Append].
 func (d *Dir) Save(state any) error {
@@ -260,6 +301,30 @@ func (d *Dir) WriteResult(v any) error {
 func (d *Dir) Close() error { return d.log.Close() }
 
 func (d *Dir) file(name string) string { return filepath.Join(d.path, name) }
+
+// Started reports whether path holds a run: whether its config.json exists.
+// A run killed before writing it left nothing worth resuming.
+func Started(path string) (bool, error) {
+	_, err := os.Stat(filepath.Join(path, ConfigFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+// KindOf returns the kind name and format that path's config.json records,
+// for a caller that handles several kinds of run.
+func KindOf(path string) (Kind, error) {
+	ok, err := Started(path)
+	if err == nil && !ok {
+		err = fmt.Errorf("%s is not a run directory (%s is missing)", path, ConfigFile)
+	}
+	if err != nil {
+		return Kind{}, err
+	}
+	h, err := loadHeader(path)
+	return Kind{Name: h.Kind, Format: h.Format}, err
+}
 
 // ReadConfig decodes the settings stored in path's config.json into config,
 // after checking the kind and format as [Open] does.

@@ -170,3 +170,86 @@ func TestVersion(t *testing.T) {
 		t.Fatal("empty version")
 	}
 }
+
+func TestResumeIgnoresFreeKeys(t *testing.T) {
+	kind := Kind{Name: "test", Format: 3, Free: []string{"evaluator.threads", "lr"}}
+	cfg := testConfig{LR: 0.1, Eval: map[string]any{"threads": 2, "repeat": 5}}
+	path := filepath.Join(t.TempDir(), "run")
+	d, err := Open(path, kind, cfg, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	cfg.LR, cfg.Eval = 0.2, map[string]any{"threads": 8, "repeat": 5}
+	d, err = Open(path, kind, cfg, true)
+	if err != nil {
+		t.Fatalf("resume with other free settings: %v", err)
+	}
+	d.Close()
+	cfg.Eval = map[string]any{"threads": 8, "repeat": 3}
+	if _, err := Open(path, kind, cfg, true); err == nil || !strings.Contains(err.Error(), "evaluator.repeat") || strings.Contains(err.Error(), "threads") {
+		t.Fatalf("resume with another repeat: got %v, want a refusal naming evaluator.repeat only", err)
+	}
+}
+
+// TestOpenExternalCutsToTheGivenSize resumes a run whose checkpoint is the
+// caller's own: the log is cut back to the size it recorded, and without
+// a checkpoint to nothing.
+func TestOpenExternalCutsToTheGivenSize(t *testing.T) {
+	cfg := testConfig{Steps: 3}
+	path := filepath.Join(t.TempDir(), "run")
+	none := func() (int64, error) { return 0, nil }
+	d, err := OpenExternal(path, testKind, cfg, false, none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	step(t, d, 1, false)
+	covered := d.LogSize()
+	step(t, d, 2, false)
+	d.Close()
+	os.WriteFile(filepath.Join(path, CheckpointFile), []byte("not ours"), 0o644) // never read
+	d, err = OpenExternal(path, testKind, cfg, true, func() (int64, error) { return covered, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.LogSize() != covered {
+		t.Errorf("log size %d after resume, want %d", d.LogSize(), covered)
+	}
+	d.Close()
+	if recs, _ := ReadLog[testRecord](path); len(recs) != 1 || recs[0].Step != 1 {
+		t.Fatalf("log after resume: %+v, want step 1 only", recs)
+	}
+	d, err = OpenExternal(path, testKind, cfg, true, none)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Close()
+	if recs, _ := ReadLog[testRecord](path); len(recs) != 0 {
+		t.Fatalf("log after resume without a checkpoint: %+v, want none", recs)
+	}
+}
+
+func TestStartedKindOfAndOldDirectories(t *testing.T) {
+	path, d := newRun(t, testConfig{})
+	d.Close()
+	if ok, err := Started(path); !ok || err != nil {
+		t.Errorf("Started(run) = %v, %v", ok, err)
+	}
+	if ok, err := Started(t.TempDir()); ok || err != nil {
+		t.Errorf("Started(empty) = %v, %v", ok, err)
+	}
+	if k, err := KindOf(path); err != nil || k.Name != "test" || k.Format != 3 {
+		t.Errorf("KindOf = %+v, %v", k, err)
+	}
+	old := t.TempDir()
+	os.WriteFile(filepath.Join(old, ConfigFile), []byte(`{"arch":"8,2,3|4,1,2|4,1,4|4,1,6|32","epochs":4}`), 0o644)
+	for _, err := range []error{
+		func() error { _, err := KindOf(old); return err }(),
+		func() error { _, err := Open(old, testKind, testConfig{}, true); return err }(),
+		ReadConfig(old, testKind, &testConfig{}),
+	} {
+		if err == nil || !strings.Contains(err.Error(), "older asvit") {
+			t.Errorf("old directory: got %v, want a refusal that names an older asvit", err)
+		}
+	}
+}

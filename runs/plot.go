@@ -24,9 +24,12 @@ func NewPlot(title, xLabel, yLabel string) *plot.Plot {
 	return p
 }
 
+// legendGap separates a legend from the data, the title and the frame.
+const legendGap = 2 * vg.Millimeter
+
 // SavePNG draws a grid of plots (rows of equal length; nil leaves a tile
 // empty) with aligned axes on one width×height PNG and writes it to path
-// atomically.
+// atomically. Legends are kept clear of the data (see layout).
 func SavePNG(path string, grid [][]*plot.Plot, width, height vg.Length) error {
 	if len(grid) == 0 || len(grid[0]) == 0 {
 		return fmt.Errorf("plot %s: no plots to draw", path)
@@ -37,10 +40,7 @@ func SavePNG(path string, grid [][]*plot.Plot, width, height vg.Length) error {
 		}
 	}
 	img := vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(plotDPI))
-	tiles := draw.Tiles{Rows: len(grid), Cols: len(grid[0]),
-		PadX: vg.Centimeter, PadY: vg.Centimeter,
-		PadTop: vg.Millimeter * 3, PadBottom: vg.Millimeter * 3, PadLeft: vg.Millimeter * 3, PadRight: vg.Millimeter * 3}
-	canvases := plot.Align(grid, tiles, draw.New(img))
+	canvases := layout(grid, draw.New(img))
 	for i, row := range grid {
 		for j, p := range row {
 			if p != nil {
@@ -53,4 +53,53 @@ func SavePNG(path string, grid [][]*plot.Plot, width, height vg.Length) error {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	return atomicfile.WriteFile(path, buf.Bytes(), 0o644)
+}
+
+// layout aligns the grid's plots on c. A plot with a legend on a linear y
+// axis first gets room for it: the axis is widened on the legend's side
+// (top or bottom) so that a band as tall as the legend holds no data, and
+// the legend is moved off the frame and the title.
+func layout(grid [][]*plot.Plot, c draw.Canvas) [][]draw.Canvas {
+	tiles := draw.Tiles{Rows: len(grid), Cols: len(grid[0]),
+		PadX: vg.Centimeter, PadY: vg.Centimeter,
+		PadTop: vg.Millimeter * 3, PadBottom: vg.Millimeter * 3, PadLeft: vg.Millimeter * 3, PadRight: vg.Millimeter * 3}
+	canvases := plot.Align(grid, tiles, c)
+	widened := false
+	for i, row := range grid {
+		for j, p := range row {
+			if p != nil && makeLegendRoom(p, canvases[i][j]) {
+				widened = true
+			}
+		}
+	}
+	if widened { // the new tick labels may be wider
+		canvases = plot.Align(grid, tiles, c)
+	}
+	return canvases
+}
+
+// maxLegendShare bounds the share of a plot's height a legend may claim.
+const maxLegendShare = 0.6
+
+// makeLegendRoom widens p's y axis for its legend, drawn on c, and reports
+// whether it did.
+func makeLegendRoom(p *plot.Plot, c draw.Canvas) bool {
+	band, height := p.Legend.Rectangle(c).Size().Y, p.DataCanvas(c).Size().Y
+	if _, linear := p.Y.Scale.(plot.LinearScale); band == 0 || height <= 0 || !linear || !(p.Y.Max > p.Y.Min) {
+		return false
+	}
+	share := min(maxLegendShare, float64((band+2*legendGap)/height))
+	grow := (p.Y.Max - p.Y.Min) * share / (1 - share)
+	if p.Legend.Top {
+		p.Y.Max += grow
+		p.Legend.YOffs = -legendGap
+	} else {
+		p.Y.Min -= grow
+		p.Legend.YOffs = legendGap
+	}
+	p.Legend.XOffs = legendGap
+	if !p.Legend.Left {
+		p.Legend.XOffs = -legendGap
+	}
+	return true
 }

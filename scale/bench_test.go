@@ -6,13 +6,13 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/asvit/asvit/search"
+	"github.com/asvit/asvit/trainfree"
 	"github.com/asvit/asvit/vit"
 )
 
-var freeEvaluator = search.EvaluatorFunc(func(_ context.Context, t vit.Topology) (Measure, error) {
+var freeEvaluator = trainfree.EvaluatorFunc(func(_ context.Context, t vit.Topology) (trainfree.Measure, error) {
 	d := depths(t)
-	return Measure{NTKCond: float64(d[0] + 2*d[1]), LengthDistortion: float64(t.Hidden + d[2])}, nil
+	return trainfree.Measure{NTKCond: float64(d[0] + 2*d[1]), LengthDistortion: float64(t.Hidden + d[2])}, nil
 })
 
 // BenchmarkCandidates times listing and costing one step's 16 candidates.
@@ -32,9 +32,9 @@ func BenchmarkCandidates(b *testing.B) {
 
 // BenchmarkChoose times ranking 16 measured candidates.
 func BenchmarkChoose(b *testing.B) {
-	ms := make([]Measure, 16)
+	ms := make([]trainfree.Measure, 16)
 	for i := range ms {
-		ms[i] = Measure{NTKCond: float64(i % 5), LengthDistortion: float64(i % 7)}
+		ms[i] = trainfree.Measure{NTKCond: float64(i % 5), LengthDistortion: float64(i % 7)}
 	}
 	for b.Loop() {
 		choose(ms)

@@ -45,6 +45,6 @@
 // returns the same Measure for the same topology, a resumed run ends as an
 // uninterrupted one. [Plot] redraws the paper's Figure 3 from the log.
 //
-// The [Evaluator] and [Measure] are package search's, so that one
-// evaluator serves both pipelines.
+// The [trainfree.Evaluator] and [trainfree.Measure] are package
+// trainfree's, so that one evaluator serves both pipelines.
 package scale

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/asvit/asvit/search"
+	"github.com/asvit/asvit/trainfree"
 	"github.com/asvit/asvit/vit"
 )
 
@@ -34,7 +34,7 @@ type Candidate struct {
 	Params    int64              `json:"params"` // of the built model (WidthFactor × hidden)
 	MACs      int64              `json:"macs"`
 	OverLimit bool               `json:"over_limit,omitempty"` // dropped: Params > LimitParams
-	Measure   *search.Measure    `json:"measure,omitempty"`    // of the measured model; nil when dropped
+	Measure   *trainfree.Measure `json:"measure,omitempty"`    // of the measured model; nil when dropped
 	Ranks     *Ranks             `json:"ranks,omitempty"`      // nil when dropped
 }
 

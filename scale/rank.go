@@ -4,7 +4,7 @@ import (
 	"math"
 	"slices"
 
-	"github.com/asvit/asvit/search"
+	"github.com/asvit/asvit/trainfree"
 )
 
 // Names of the measures in StepRecord.TieBreak.
@@ -31,7 +31,7 @@ const (
 // first in candidate order wins. The authors' code compares only the first
 // two tied candidates and always takes the smaller value, which for L^E is
 // the worse one.
-func choose(ms []search.Measure) (best int, ranks []Ranks, tie string) {
+func choose(ms []trainfree.Measure) (best int, ranks []Ranks, tie string) {
 	kKeys, lKeys := make([]float64, len(ms)), make([]float64, len(ms))
 	for i, m := range ms {
 		kKeys[i] = lowerIsBetter(m.NTKCond, m.Bad, false)

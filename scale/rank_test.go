@@ -5,13 +5,13 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/asvit/asvit/search"
+	"github.com/asvit/asvit/trainfree"
 )
 
-func measures(kappa, le []float64) []search.Measure {
-	ms := make([]search.Measure, len(kappa))
+func measures(kappa, le []float64) []trainfree.Measure {
+	ms := make([]trainfree.Measure, len(kappa))
 	for i := range kappa {
-		ms[i] = search.Measure{NTKCond: kappa[i], LengthDistortion: le[i]}
+		ms[i] = trainfree.Measure{NTKCond: kappa[i], LengthDistortion: le[i]}
 	}
 	return ms
 }
@@ -20,7 +20,7 @@ func TestChoose(t *testing.T) {
 	nan := math.NaN()
 	cases := []struct {
 		name    string
-		ms      []search.Measure
+		ms      []trainfree.Measure
 		best    int
 		tie     string
 		kRanks  []int
@@ -37,7 +37,7 @@ func TestChoose(t *testing.T) {
 			[]int{2, 3, 1}, []int{2, 1, 3}},
 		{"equal ranges favour κ", measures([]float64{1, 2}, []float64{1, 2}), 0, TieNTKCond, []int{1, 2}, []int{2, 1}},
 		{"all equal: first candidate", measures([]float64{4, 4, 4}, []float64{2, 2, 2}), 0, TieNTKCond, []int{1, 1, 1}, []int{1, 1, 1}},
-		{"bad and non-finite rank last", []search.Measure{
+		{"bad and non-finite rank last", []trainfree.Measure{
 			{NTKCond: 1, LengthDistortion: nan},
 			{NTKCond: nan, LengthDistortion: 9, Bad: true},
 			{NTKCond: 2, LengthDistortion: 9},

@@ -6,19 +6,12 @@ import (
 	"time"
 
 	"github.com/asvit/asvit/runs"
-	"github.com/asvit/asvit/search"
+	"github.com/asvit/asvit/trainfree"
 	"github.com/asvit/asvit/vit"
 )
 
-// Evaluator and Measure are the search's: both pipelines take the same
-// evaluator.
-type (
-	Evaluator = search.Evaluator
-	Measure   = search.Measure
-)
-
-// kind names scaling runs and the format of their files.
-var kind = runs.Kind{Name: "scale", Format: 1}
+// Kind names scaling runs and the format of their files.
+var Kind = runs.Kind{Name: "scale", Format: 1}
 
 // Why a run stopped, in Result.Stop.
 const (
@@ -69,7 +62,7 @@ type state struct {
 //
 // Run returns ctx's error, wrapped, when ctx ends; the steps done so far
 // stay in the run directory.
-func Run(ctx context.Context, cfg Config, eval Evaluator, progress Progress) (Result, error) {
+func Run(ctx context.Context, cfg Config, eval trainfree.Evaluator, progress Progress) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -80,7 +73,7 @@ func Run(ctx context.Context, cfg Config, eval Evaluator, progress Progress) (Re
 	if clock == nil {
 		clock = time.Now
 	}
-	dir, err := runs.Open(cfg.Dir, kind, cfg, cfg.Resume)
+	dir, err := runs.Open(cfg.Dir, Kind, cfg, cfg.Resume)
 	if err != nil {
 		return Result{}, fmt.Errorf("scale: %w", err)
 	}
@@ -143,13 +136,13 @@ func (c Config) current(st state) (vit.Topology, error) {
 
 // step measures the candidates grown from cur and picks one; ok is false
 // when every candidate is over the limit.
-func (c Config) step(ctx context.Context, eval Evaluator, progress Progress, cur vit.Topology, n int) (StepRecord, bool, error) {
+func (c Config) step(ctx context.Context, eval trainfree.Evaluator, progress Progress, cur vit.Topology, n int) (StepRecord, bool, error) {
 	cands, err := c.candidates(cur)
 	if err != nil {
 		return StepRecord{}, false, fmt.Errorf("scale: step %d: %w", n, err)
 	}
 	var measured []int
-	var ms []Measure
+	var ms []trainfree.Measure
 	for i := range cands {
 		cand := &cands[i]
 		if !cand.OverLimit {
@@ -185,7 +178,7 @@ func (c Config) step(ctx context.Context, eval Evaluator, progress Progress, cur
 // Dir set to dir and Resume set, ready for Run to continue it.
 func LoadConfig(dir string) (Config, error) {
 	var c Config
-	if err := runs.ReadConfig(dir, kind, &c); err != nil {
+	if err := runs.ReadConfig(dir, Kind, &c); err != nil {
 		return Config{}, fmt.Errorf("scale: %w", err)
 	}
 	c.Dir, c.Resume = dir, true

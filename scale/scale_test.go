@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/asvit/asvit/runs"
+	"github.com/asvit/asvit/trainfree"
 	"github.com/asvit/asvit/vit"
 )
 
@@ -25,15 +26,15 @@ type fakeEvaluator struct {
 	cancel context.CancelFunc
 }
 
-func (e *fakeEvaluator) Evaluate(ctx context.Context, t vit.Topology) (Measure, error) {
+func (e *fakeEvaluator) Evaluate(ctx context.Context, t vit.Topology) (trainfree.Measure, error) {
 	if e.calls.Add(1) == e.stopAt {
 		e.cancel()
 	}
 	if err := ctx.Err(); err != nil {
-		return Measure{}, err
+		return trainfree.Measure{}, err
 	}
 	d := depths(t)
-	m := Measure{
+	m := trainfree.Measure{
 		NTKCond:          1000/float64(t.Hidden) + 3*float64(d[0]) + float64(d[1]) + 2*float64(d[2]) + float64(d[3]),
 		LengthDistortion: 0.5*float64(t.Hidden) + float64(d[2]) + 0.25*float64(d[3]),
 	}

@@ -5,12 +5,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/asvit/asvit/trainfree"
 	"github.com/asvit/asvit/vit"
 )
 
 // freeEvaluator costs nothing, so the benchmarks time the pipeline alone.
-var freeEvaluator = EvaluatorFunc(func(_ context.Context, t vit.Topology) (Measure, error) {
-	return Measure{NTKCond: float64(t.Heads), LengthDistortion: float64(t.Stages[0].Kernel)}, nil
+var freeEvaluator = trainfree.EvaluatorFunc(func(_ context.Context, t vit.Topology) (trainfree.Measure, error) {
+	return trainfree.Measure{NTKCond: float64(t.Heads), LengthDistortion: float64(t.Stages[0].Kernel)}, nil
 })
 
 // BenchmarkStep times one policy step in memory: sample, reward, update.

@@ -7,9 +7,9 @@
 // E1..E4, H; S4 is fixed to 1, a one-value categorical that adds nothing),
 // so the initial entropy is 5 ln5 + 6 ln3 + ln2 ≈ 15.33 nats. The logits
 // start at 1e-3·N(0,1) drawn from Config.Seed. Each step samples a topology
-// with C = 32 and depths 1, measures it with an [Evaluator], turns the
-// measures into a reward, updates a baseline and takes one Adam step (lr
-// 0.08, β = (0.9, 0.999), ε = 1e-8, as torch.optim.Adam) on
+// with C = 32 and depths 1, measures it with a [trainfree.Evaluator], turns
+// the measures into a reward, updates a baseline and takes one Adam step
+// (lr 0.08, β = (0.9, 0.999), ε = 1e-8, as torch.optim.Adam) on
 // loss = -log π(a)·(reward - baseline). The baseline is an exponential
 // moving average (momentum 0.9) kept as numerator and denominator, so it is
 // bias-corrected; it takes the step's reward before the advantage is
@@ -59,10 +59,10 @@
 //
 // # Measures and evaluators
 //
-// [Measure] and [Evaluator] live here and package scale uses them too, so
-// that both pipelines accept the same evaluator without a package of their
-// own. Package complexity sits below this one, so the command that wires
-// them wraps complexity's evaluator in an [EvaluatorFunc].
+// [trainfree.Measure] and [trainfree.Evaluator] live in package trainfree,
+// which package scale uses too, so that both pipelines accept the same
+// evaluator. The command that wires them wraps package complexity's
+// measurer in a [trainfree.EvaluatorFunc].
 //
 // For resume to repeat an uninterrupted run, Evaluate must return the same
 // Measure for the same topology on every call.

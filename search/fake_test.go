@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/asvit/asvit/trainfree"
 	"github.com/asvit/asvit/vit"
 )
 
@@ -34,16 +35,16 @@ func newTargetEvaluator(target string) *targetEvaluator {
 	return &targetEvaluator{target: idx}
 }
 
-func (e *targetEvaluator) Evaluate(ctx context.Context, t vit.Topology) (Measure, error) {
+func (e *targetEvaluator) Evaluate(ctx context.Context, t vit.Topology) (trainfree.Measure, error) {
 	if n := e.calls.Add(1); n == e.stopAt {
 		e.cancel()
 	}
 	if err := ctx.Err(); err != nil {
-		return Measure{}, err
+		return trainfree.Measure{}, err
 	}
 	idx, err := vit.ChoiceIndices(t)
 	if err != nil {
-		return Measure{}, err
+		return trainfree.Measure{}, err
 	}
 	d := 0.0
 	for j, i := range idx {
@@ -52,9 +53,9 @@ func (e *targetEvaluator) Evaluate(ctx context.Context, t vit.Topology) (Measure
 		}
 	}
 	if t.Heads == 16 && t.Stages[0].Kernel == 5 {
-		return Measure{NTKCond: math.NaN(), LengthDistortion: 100 - 3*d, Bad: true}, nil
+		return trainfree.Measure{NTKCond: math.NaN(), LengthDistortion: 100 - 3*d, Bad: true}, nil
 	}
-	return Measure{NTKCond: 10 + 5*d, LengthDistortion: 100 - 3*d}, nil
+	return trainfree.Measure{NTKCond: 10 + 5*d, LengthDistortion: 100 - 3*d}, nil
 }
 
 // stepClock advances one second per reading, so step times are

@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/floats"
+
+	"github.com/asvit/asvit/trainfree"
 )
 
 // rangeEps keeps the relative change finite when a window holds one value.
@@ -39,7 +41,7 @@ type rewardHistory struct {
 }
 
 // push appends m and returns the step's reward.
-func (h *rewardHistory) push(m Measure) float64 {
+func (h *rewardHistory) push(m trainfree.Measure) float64 {
 	k, bad := m.NTKCond, m.Bad || !finite(m.NTKCond)
 	top, haveGood := h.maxGood()
 	switch {

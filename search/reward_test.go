@@ -3,6 +3,8 @@ package search
 import (
 	"math"
 	"testing"
+
+	"github.com/asvit/asvit/trainfree"
 )
 
 // step is one measured network and the reward a hand computation gives it.
@@ -71,7 +73,7 @@ func TestRewardHistories(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			h := rewardHistory{Window: c.window}
 			for i, s := range c.steps {
-				got := h.push(Measure{NTKCond: s.kappa, LengthDistortion: s.le, Bad: s.bad})
+				got := h.push(trainfree.Measure{NTKCond: s.kappa, LengthDistortion: s.le, Bad: s.bad})
 				// The formulas are the same arithmetic in the same order, up to
 				// the sign handling of a sum of two terms: allow a few ulps.
 				if math.Abs(got-s.want) > 1e-12*max(1, math.Abs(s.want)) {
@@ -84,7 +86,10 @@ func TestRewardHistories(t *testing.T) {
 
 func TestRewardHistoryKeepsRaisedValues(t *testing.T) {
 	h := rewardHistory{Window: 20}
-	for _, m := range []Measure{{5, 1, false}, {math.NaN(), 1, true}, {9, 1, false}, {math.NaN(), 1, true}} {
+	for _, m := range []trainfree.Measure{
+		{NTKCond: 5, LengthDistortion: 1}, {NTKCond: math.NaN(), LengthDistortion: 1, Bad: true},
+		{NTKCond: 9, LengthDistortion: 1}, {NTKCond: math.NaN(), LengthDistortion: 1, Bad: true},
+	} {
 		h.push(m)
 	}
 	want := []float64{5, 9, 9, 9}

@@ -5,16 +5,17 @@ import (
 	"fmt"
 
 	"github.com/asvit/asvit/runs"
+	"github.com/asvit/asvit/trainfree"
 )
 
-// kind names search runs and the format of their files.
-var kind = runs.Kind{Name: "search", Format: 1}
+// Kind names search runs and the format of their files.
+var Kind = runs.Kind{Name: "search", Format: 1}
 
 // LoadConfig returns the settings stored in a search run directory, with Dir
 // set to dir and Resume set, ready for Run to continue it.
 func LoadConfig(dir string) (Config, error) {
 	var c Config
-	if err := runs.ReadConfig(dir, kind, &c); err != nil {
+	if err := runs.ReadConfig(dir, Kind, &c); err != nil {
 		return Config{}, fmt.Errorf("search: %w", err)
 	}
 	c.Dir, c.Resume = dir, true
@@ -29,14 +30,14 @@ func LoadConfig(dir string) (Config, error) {
 //
 // Run returns ctx's error, wrapped, when ctx ends; the steps done so far
 // stay in the run directory.
-func Run(ctx context.Context, cfg Config, eval Evaluator, progress Progress) (Result, error) {
+func Run(ctx context.Context, cfg Config, eval trainfree.Evaluator, progress Progress) (Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return Result{}, err
 	}
 	if progress == nil {
 		progress = NoProgress{}
 	}
-	dir, err := runs.Open(cfg.Dir, kind, cfg, cfg.Resume)
+	dir, err := runs.Open(cfg.Dir, Kind, cfg, cfg.Resume)
 	if err != nil {
 		return Result{}, fmt.Errorf("search: %w", err)
 	}

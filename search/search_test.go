@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/asvit/asvit/runs"
+	"github.com/asvit/asvit/trainfree"
 )
 
 func testConfig(t testing.TB, steps int) Config {
@@ -91,7 +92,7 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	// Resuming a finished run gives its result again without measuring.
 	again := full
 	again.Resume = true
-	res, err := Run(context.Background(), again, EvaluatorFunc(nil), nil)
+	res, err := Run(context.Background(), again, trainfree.EvaluatorFunc(nil), nil)
 	if err != nil || res.Topology != want.Topology {
 		t.Fatalf("resume of a finished run: %v, %v", res.Topology, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/asvit/asvit/runs"
+	"github.com/asvit/asvit/trainfree"
 	"github.com/asvit/asvit/vit"
 )
 
@@ -32,14 +33,14 @@ type StepRecord struct {
 // state is everything a search carries from one step to the next; it is
 // the checkpoint.
 type state struct {
-	Step        int                `json:"step"` // steps done
-	Evaluations int                `json:"evaluations"`
-	RNG         []byte             `json:"rng"` // the PCG's binary state
-	Policy      policy             `json:"policy"`
-	Adam        adam               `json:"adam"`
-	Baseline    ema                `json:"baseline"`
-	History     rewardHistory      `json:"history"`
-	Cache       map[string]Measure `json:"cache"` // by topology string
+	Step        int                          `json:"step"` // steps done
+	Evaluations int                          `json:"evaluations"`
+	RNG         []byte                       `json:"rng"` // the PCG's binary state
+	Policy      policy                       `json:"policy"`
+	Adam        adam                         `json:"adam"`
+	Baseline    ema                          `json:"baseline"`
+	History     rewardHistory                `json:"history"`
+	Cache       map[string]trainfree.Measure `json:"cache"` // by topology string
 }
 
 // searcher runs the steps of a search in memory.
@@ -60,7 +61,7 @@ func newSearcher(cfg Config) *searcher {
 	s.st.Policy = newPolicy(s.rng)
 	s.st.Adam = newAdam(s.st.Policy.Logits)
 	s.st.History.Window = cfg.Window
-	s.st.Cache = map[string]Measure{}
+	s.st.Cache = map[string]trainfree.Measure{}
 	return s
 }
 
@@ -73,7 +74,7 @@ func (s *searcher) restore(st state) error {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if st.Cache == nil {
-		st.Cache = map[string]Measure{}
+		st.Cache = map[string]trainfree.Measure{}
 	}
 	s.st = st
 	return nil
@@ -106,7 +107,7 @@ func (s *searcher) snapshot() (state, error) {
 }
 
 // step samples, measures, rewards and updates the policy once.
-func (s *searcher) step(ctx context.Context, eval Evaluator) (StepRecord, error) {
+func (s *searcher) step(ctx context.Context, eval trainfree.Evaluator) (StepRecord, error) {
 	start := s.clock()
 	st := &s.st
 	entropy := st.Policy.entropy()

@@ -2,11 +2,7 @@ package study
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/asvit/asvit/complexity"
@@ -100,11 +96,8 @@ func (l *Local) Measure(ctx context.Context, c Candidate) (Measures, error) {
 // Train trains c with seed in dir, continuing a run found there.
 func (l *Local) Train(ctx context.Context, c Candidate, seed uint64, dir string, threads int) (Trained, error) {
 	tc := l.cfg.trainConfig(c.Arch, seed, dir, threads)
-	_, err := os.Stat(filepath.Join(dir, train.ConfigFile))
-	switch {
-	case err == nil:
-		tc.Resume = true
-	case !errors.Is(err, fs.ErrNotExist):
+	var err error
+	if tc.Resume, err = runs.Started(dir); err != nil {
 		return Trained{}, err
 	}
 	res, err := train.Run(ctx, tc, nil)

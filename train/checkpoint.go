@@ -26,8 +26,9 @@ import (
 //	crc      uint32   CRC-32 (IEEE) of everything before it
 const (
 	checkpointMagic = "ASVITCKP"
-	// CheckpointVersion is the version of the layout written.
-	CheckpointVersion = 2
+	// CheckpointVersion is the version of the layout written: 3 added the
+	// log size to the header.
+	CheckpointVersion = 3
 	maxHeaderBytes    = 1 << 24
 )
 
@@ -68,6 +69,7 @@ type CheckpointHeader struct {
 	BestValAcc   float64      `json:"best_val_acc"`  // 0 without a validation split
 	BestEpoch    int          `json:"best_epoch"`    // from 1; 0 when no epoch has ended
 	TrainSeconds float64      `json:"train_seconds"` // in training steps, whole run
+	LogSize      int64        `json:"log_size"`      // bytes of log.jsonl written when it was taken
 	Tensors      []TensorInfo `json:"tensors"`
 }
 
@@ -176,7 +178,7 @@ func readCheckpoint(r io.Reader, size int64) (*Checkpoint, error) {
 		return nil, fmt.Errorf("not an asvit checkpoint (no %s magic)", checkpointMagic)
 	}
 	if v := binary.LittleEndian.Uint32(prefix[8:]); v != CheckpointVersion {
-		return nil, fmt.Errorf("checkpoint version %d; this build reads version %d", v, CheckpointVersion)
+		return nil, fmt.Errorf("checkpoint version %d; this build reads version %d: an older asvit wrote it, use that version or start a new run", v, CheckpointVersion)
 	}
 	n := binary.LittleEndian.Uint32(prefix[12:])
 	if n > maxHeaderBytes {

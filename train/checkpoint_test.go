@@ -15,7 +15,7 @@ func sampleCheckpoint() *Checkpoint {
 	return &Checkpoint{
 		CheckpointHeader: CheckpointHeader{
 			Arch: tinyArch, Stride: 8, Dilation: 2, Step: 17, Epoch: 2, EpochStep: 5,
-			Running: EpochSums{Loss: 1.5, Correct: 9, Images: 20, Seconds: 0.25},
+			Running:    EpochSums{Loss: 1.5, Correct: 9, Images: 20, Seconds: 0.25},
 			BestValAcc: 0.75, BestEpoch: 2, TrainSeconds: 3.5,
 			Tensors: []TensorInfo{{"a", []int{2, 3}}, {"adam_m/a", []int{2, 3}}, {"b", []int{1}}},
 		},

@@ -1,12 +1,8 @@
 package train
 
 import (
-	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
-	"slices"
-	"strings"
 
 	"github.com/asvit/asvit/data"
 	"github.com/asvit/asvit/ort"
@@ -46,17 +42,23 @@ type Config struct {
 	// well as at each epoch's end; 0 writes it at epoch ends only.
 	CheckpointEvery int `json:"checkpoint_every"`
 	// LogEvery writes a step record to log.jsonl every that many steps; 0
-	// writes epoch records only.
-	LogEvery int         `json:"log_every"`
-	ORT      ort.Options `json:"ort"`
+	// writes about curvePoints of them over the run.
+	LogEvery int `json:"log_every"`
+	// ORT says how the run executes; it may change on resume (Kind.Free).
+	ORT ort.Options `json:"ort"`
 
 	// Out is the run directory. Resume continues the run in it, which
 	// must have been started with the same configuration.
 	Out    string `json:"-"`
 	Resume bool   `json:"-"`
-	// Version is the asvit version, recorded in config.json and the model.
-	Version string `json:"version"`
+	// Version is the asvit version, recorded in the model (config.json
+	// records the build's own, see runs.Version).
+	Version string `json:"-"`
 }
+
+// curvePoints is about how many step records a run logs by default: a
+// learning curve's worth.
+const curvePoints = 100
 
 // DefaultConfig returns the configuration of `asvit train` without flags,
 // for the given topology; Out is left empty.
@@ -99,7 +101,7 @@ func (c Config) check() error {
 	case c.CheckpointEvery < 0:
 		return fmt.Errorf("checkpoint interval %d is negative; use 0 for epoch ends only", c.CheckpointEvery)
 	case c.LogEvery < 0:
-		return fmt.Errorf("log interval %d is negative; use 0 for epoch records only", c.LogEvery)
+		return fmt.Errorf("log interval %d is negative; use 0 for about %d step records per run", c.LogEvery, curvePoints)
 	case c.Out == "":
 		return fmt.Errorf("no output directory; set one for the run's files")
 	}
@@ -109,67 +111,4 @@ func (c Config) check() error {
 		}
 	}
 	return c.ORT.Validate()
-}
-
-// resumeExempt lists the config.json keys that may change on resume: they
-// say how the run executes (threads, device), not what it computes.
-var resumeExempt = []string{"version", "ort."}
-
-func exempt(key string) bool {
-	return slices.ContainsFunc(resumeExempt, func(p string) bool {
-		return key == p || strings.HasSuffix(p, ".") && strings.HasPrefix(key, p)
-	})
-}
-
-// configDiff names the keys of config.json in which a and b differ, with
-// both values, or returns "" when they agree.
-func configDiff(saved, now Config) (string, error) {
-	a, err := flatten(saved)
-	if err != nil {
-		return "", err
-	}
-	b, err := flatten(now)
-	if err != nil {
-		return "", err
-	}
-	var diffs []string
-	keys := slices.Sorted(maps.Keys(a))
-	for k := range b {
-		if _, ok := a[k]; !ok {
-			keys = append(keys, k)
-		}
-	}
-	for _, k := range keys {
-		if exempt(k) || a[k] == b[k] {
-			continue
-		}
-		diffs = append(diffs, fmt.Sprintf("%s (%s, now %s)", k, a[k], b[k]))
-	}
-	return strings.Join(diffs, ", "), nil
-}
-
-// flatten returns c's JSON form as dotted keys and JSON values.
-func flatten(c Config) (map[string]string, error) {
-	raw, err := json.Marshal(c)
-	if err != nil {
-		return nil, err
-	}
-	var tree map[string]any
-	if err := json.Unmarshal(raw, &tree); err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	var walk func(prefix string, v any)
-	walk = func(prefix string, v any) {
-		if m, ok := v.(map[string]any); ok {
-			for k, sub := range m {
-				walk(prefix+k+".", sub)
-			}
-			return
-		}
-		b, _ := json.Marshal(v)
-		out[strings.TrimSuffix(prefix, ".")] = string(b)
-	}
-	walk("", tree)
-	return out, nil
 }

@@ -41,22 +41,3 @@ func TestConfigCheckNamesTheField(t *testing.T) {
 		t.Errorf("default config: %v", err)
 	}
 }
-
-func TestConfigDiff(t *testing.T) {
-	a := DefaultConfig(seedArch)
-	b := a
-	b.LR, b.Augment.HFlip, b.ValFraction, b.Version = 0.5, false, 0.2, "other"
-	b.Out, b.Resume = "elsewhere", true
-	b.ORT.Threads, b.ORT.Device = 1, "cpu"
-	diff, err := configDiff(a, b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := "augment.HFlip (true, now false), lr (0.001, now 0.5), val_fraction (0.1, now 0.2)"
-	if diff != want {
-		t.Errorf("diff %q, want %q (version, out, resume, threads and device may change)", diff, want)
-	}
-	if diff, _ := configDiff(a, a); diff != "" {
-		t.Errorf("identical configs differ: %q", diff)
-	}
-}

@@ -35,14 +35,22 @@
 //
 // # Runs
 //
-// Run trains from a Config and writes a run directory: config.json,
-// log.jsonl (a record per epoch, optionally per N steps), the `last` and
-// `best` checkpoints (a binary format with a header, a version and a CRC,
-// written atomically), result.json, a learning-curve PNG with the
-// re-tokenization switches marked, and model.onnx, the best weights
-// exported by ExportModel with the metadata the command line reads. A
-// resumed run continues from `last` and computes what an uninterrupted run
-// would have; it refuses a configuration that differs from config.json.
-// Progress reports steps and epochs to the caller; nothing here writes to
-// the terminal.
+// Run trains from a Config and keeps its run directory through package
+// runs: config.json (kind "train", the Config with the schedule, classes
+// and normalisation it resolved to; the ORT options may change on
+// resume), log.jsonl (a record per epoch and a step record every
+// Config.LogEvery steps, about 100 per run by default), result.json, and
+// next to them the `last` and `best` checkpoints (a binary format with a
+// header, a version and a CRC, written atomically: the tensors are too
+// large for JSON). Each checkpoint records the size of the log it covers,
+// and a resume cuts the log back to what `last` covers, so a resumed run
+// computes and logs what an uninterrupted one would have; it refuses a
+// configuration that differs from config.json.
+//
+// Export writes a checkpoint as an ONNX model through package export, from
+// the run directory alone; model.onnx is the best checkpoint's, with
+// logits. Plot redraws learning_curve.png from the log: the loss of every
+// step record, the epoch results, and the re-tokenization switches where
+// they happened. Progress reports steps and epochs to the caller; nothing
+// here writes to the terminal.
 package train

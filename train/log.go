@@ -2,14 +2,9 @@ package train
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"io/fs"
-	"os"
-	"strings"
+	"path/filepath"
 
-	"github.com/asvit/asvit/atomicfile"
 	"github.com/asvit/asvit/runs"
 )
 
@@ -41,74 +36,45 @@ type EpochRecord struct {
 
 // StepRecord is the log.jsonl record written every Config.LogEvery steps.
 type StepRecord struct {
-	Kind  string  `json:"kind"` // KindStep
-	Epoch int     `json:"epoch"`
-	Step  int     `json:"step"`
-	Loss  float64 `json:"loss"`
+	Kind  string  `json:"kind"`  // KindStep
+	Epoch int     `json:"epoch"` // in progress, from 1
+	Step  int     `json:"step"`  // AdamW steps taken
+	Phase int     `json:"phase"` // from 1
+	Loss  float64 `json:"loss"`  // of the step's batch, label-smoothed
 	LR    float64 `json:"lr"`
 }
 
-// appendLine appends v as one JSON line to path.
-func appendLine(path string, v any) error {
-	b, err := json.Marshal(v)
+// readLog returns the epoch and step records of the log in dir, in order.
+func readLog(dir string) ([]EpochRecord, []StepRecord, error) {
+	lines, err := runs.ReadLog[json.RawMessage](dir)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(append(b, '\n')); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
-// rewindLog rewrites the log at path as the checkpoint a run resumes from
-// left it: step records of the first step steps and epoch records of the
-// first epochs epochs. It returns the epoch records. A last line cut short
-// by a crash is dropped.
-func rewindLog(path string, step, epochs int) ([]EpochRecord, error) {
-	raw, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	lines := strings.SplitAfter(string(raw), "\n")
-	var kept []string
-	var records []EpochRecord
+	var epochs []EpochRecord
+	var steps []StepRecord
 	for i, line := range lines {
-		if strings.TrimSpace(line) == "" {
-			continue
-		}
 		var head struct {
-			Kind  string `json:"kind"`
-			Step  int    `json:"step"`
-			Epoch int    `json:"epoch"`
+			Kind string `json:"kind"`
 		}
-		if err := json.Unmarshal([]byte(line), &head); err != nil {
-			if i == len(lines)-1 {
-				break
-			}
-			return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
-		}
-		if head.Step > step || (head.Kind == KindEpoch && head.Epoch > epochs) {
-			continue
-		}
-		if head.Kind == KindEpoch {
+		err := json.Unmarshal(line, &head)
+		switch {
+		case err != nil:
+		case head.Kind == KindEpoch:
 			var e EpochRecord
-			if err := json.Unmarshal([]byte(line), &e); err != nil {
-				return nil, fmt.Errorf("%s line %d: %w", path, i+1, err)
+			if err = json.Unmarshal(line, &e); err == nil {
+				epochs = append(epochs, e)
 			}
-			records = append(records, e)
+		case head.Kind == KindStep:
+			var s StepRecord
+			if err = json.Unmarshal(line, &s); err == nil {
+				steps = append(steps, s)
+			}
+		default:
+			err = fmt.Errorf("unknown kind %q", head.Kind)
 		}
-		kept = append(kept, strings.TrimSuffix(line, "\n")+"\n")
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s line %d: %w", filepath.Join(dir, runs.LogFile), i+1, err)
+		}
 	}
-	return records, atomicfile.Write(path, 0o644, func(w io.Writer) error {
-		_, err := io.WriteString(w, strings.Join(kept, ""))
-		return err
-	})
+	return epochs, steps, nil
 }

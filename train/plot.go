@@ -1,151 +1,183 @@
 package train
 
 import (
-	"encoding/json"
 	"fmt"
 	"image/color"
-	"io"
-	"os"
+	"math"
 	"path/filepath"
-	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
-	"gonum.org/v1/plot/vg/vgimg"
 
-	"github.com/asvit/asvit/atomicfile"
+	"github.com/asvit/asvit/runs"
 )
 
-// CurvesFile is the learning-curve plot's name in the output directory.
+// CurvesFile is the learning-curve plot's name in the run directory.
 const CurvesFile = "learning_curve.png"
-
-// series is one line of a panel.
-type series struct {
-	name  string
-	value func(EpochRecord) float64
-	color color.Color
-}
 
 var (
 	blue   = color.RGBA{R: 31, G: 119, B: 180, A: 255}
 	orange = color.RGBA{R: 255, G: 127, B: 14, A: 255}
+	green  = color.RGBA{R: 44, G: 160, B: 44, A: 255}
 	grey   = color.Gray{Y: 128}
 )
 
-// writeCurves draws loss (top) and accuracy (bottom) per epoch as a PNG,
-// with a dashed vertical line at each change of re-tokenization phase.
-func writeCurves(w io.Writer, records []EpochRecord, title string) error {
-	panels := []struct {
-		label     string
-		legendTop bool // where the curves are not: loss falls, accuracy rises
-		lines     []series
-	}{
-		{"loss", true, []series{
-			{"train (smoothed)", func(r EpochRecord) float64 { return r.TrainLoss }, blue},
-			{"test", func(r EpochRecord) float64 { return r.TestLoss }, orange},
-		}},
-		{"accuracy", false, []series{
-			{"train", func(r EpochRecord) float64 { return r.TrainAcc }, blue},
-			{"test", func(r EpochRecord) float64 { return r.TestAcc }, orange},
-		}},
-	}
-	plots := make([][]*plot.Plot, len(panels))
-	for i, panel := range panels {
-		p := plot.New()
-		if i == 0 {
-			p.Title.Text = title
-		}
-		p.X.Label.Text = "epoch"
-		p.Y.Label.Text = panel.label
-		p.Legend.Top = panel.legendTop
-		p.Add(plotter.NewGrid())
-		for _, s := range panel.lines {
-			xys := make(plotter.XYs, len(records))
-			for k, r := range records {
-				xys[k] = plotter.XY{X: float64(r.Epoch), Y: s.value(r)}
-			}
-			line, points, err := plotter.NewLinePoints(xys)
-			if err != nil {
-				return fmt.Errorf("plot %s: %w", panel.label, err)
-			}
-			line.Color, points.Color = s.color, s.color
-			p.Add(line, points)
-			p.Legend.Add(s.name, line)
-		}
-		if err := addSwitches(p, records, i == 0); err != nil {
-			return err
-		}
-		plots[i] = []*plot.Plot{p}
-	}
-	img := vgimg.New(8*vg.Inch, 7*vg.Inch)
-	dc := draw.New(img)
-	canvases := plot.Align(plots, draw.Tiles{Rows: len(plots), Cols: 1, PadY: vg.Points(6)}, dc)
-	for i := range plots {
-		plots[i][0].Draw(canvases[i][0])
-	}
-	_, err := vgimg.PngCanvas{Canvas: img}.WriteTo(w)
-	return err
-}
-
-// addSwitches marks with dashed lines, between the last epoch of one phase
-// and the first of the next, where the tokenizer changed, labelled with
-// the new stride and dilation when label is set.
-func addSwitches(p *plot.Plot, records []EpochRecord, label bool) error {
-	lo, hi := p.Y.Min, p.Y.Max
-	named := false
-	for k := 1; k < len(records); k++ {
-		if records[k].Phase == records[k-1].Phase {
-			continue
-		}
-		x := float64(records[k].Epoch) - 0.5
-		line, err := plotter.NewLine(plotter.XYs{{X: x, Y: lo}, {X: x, Y: hi}})
-		if err != nil {
-			return err
-		}
-		line.Color, line.Dashes = grey, []vg.Length{vg.Points(4), vg.Points(3)}
-		p.Add(line)
-		if label {
-			text, err := plotter.NewLabels(plotter.XYLabels{
-				XYs:    plotter.XYs{{X: x, Y: hi}},
-				Labels: []string{fmt.Sprintf(" %dx%d", records[k].Stride, records[k].Dilation)},
-			})
-			if err != nil {
-				return err
-			}
-			text.Offset.Y = -vg.Points(10)
-			p.Add(text)
-		}
-		if !named {
-			p.Legend.Add("tokenizer switch", line)
-			named = true
-		}
-	}
-	return nil
-}
-
-// Plot redraws the learning curves of the run in dir from its log.
+// Plot draws the learning curves of the run in dir from its log into
+// CurvesFile, for a finished or a running run. Loss (top): the training
+// loss of every step record (the epoch means when there are none) and the
+// validation and test loss at each epoch's end. Accuracy (bottom): train,
+// validation and test per epoch. A dashed line marks each change of
+// tokenizer at the step where it happened. The x axis counts epochs, in
+// fractions between their ends, or steps until the first epoch has ended.
 func Plot(dir string) error {
-	raw, err := os.ReadFile(filepath.Join(dir, LogFile))
+	cf, err := readConfigFile(dir)
+	if err != nil {
+		return err
+	}
+	sched, err := ParseSchedule(cf.Schedule)
+	if err != nil {
+		return fmt.Errorf("train: plot: %s: %w", dir, err)
+	}
+	epochs, steps, err := readLog(dir)
 	if err != nil {
 		return fmt.Errorf("train: plot: %w", err)
 	}
-	var records []EpochRecord
-	for i, line := range strings.Split(string(raw), "\n") {
-		var e EpochRecord
-		if strings.TrimSpace(line) == "" || json.Unmarshal([]byte(line), &e) != nil || e.Kind != KindEpoch {
-			if strings.TrimSpace(line) != "" && !json.Valid([]byte(line)) {
-				return fmt.Errorf("train: plot: %s line %d is not JSON", LogFile, i+1)
+	if len(epochs) == 0 && len(steps) == 0 {
+		return fmt.Errorf("train: plot: %s has no records yet", filepath.Join(dir, runs.LogFile))
+	}
+	grid, err := curves(epochs, steps, sched, fmt.Sprintf("%s, %d px, retoken %s", cf.Arch, cf.Image, cf.Schedule))
+	if err != nil {
+		return fmt.Errorf("train: plot: %w", err)
+	}
+	return runs.SavePNG(filepath.Join(dir, CurvesFile), grid, 20*vg.Centimeter, 18*vg.Centimeter)
+}
+
+// series is one curve of a panel: its points, joined by a line, with a
+// marker at each when marked.
+type series struct {
+	name   string
+	xys    plotter.XYs
+	color  color.Color
+	marked bool
+}
+
+// curves lays out the loss and accuracy panels.
+func curves(epochs []EpochRecord, steps []StepRecord, sched Schedule, title string) ([][]*plot.Plot, error) {
+	x, xLabel := func(step int) float64 { return float64(step) }, "step"
+	if len(epochs) > 0 {
+		perEpoch := float64(epochs[0].Step) / float64(epochs[0].Epoch)
+		x, xLabel = func(step int) float64 { return float64(step) / perEpoch }, "epoch"
+	}
+	at := func(value func(EpochRecord) float64) plotter.XYs {
+		var xys plotter.XYs
+		for _, e := range epochs {
+			if v := value(e); !math.IsNaN(v) {
+				xys = append(xys, plotter.XY{X: x(e.Step), Y: v})
 			}
-			continue
 		}
-		records = append(records, e)
+		return xys
 	}
-	if len(records) == 0 {
-		return fmt.Errorf("train: plot: %s has no finished epoch yet", filepath.Join(dir, LogFile))
+	train := series{"train, per step (label-smoothed)", nil, blue, false}
+	for _, s := range steps {
+		train.xys = append(train.xys, plotter.XY{X: x(s.Step), Y: s.Loss})
 	}
-	return atomicfile.Write(filepath.Join(dir, CurvesFile), 0o644, func(w io.Writer) error {
-		return writeCurves(w, records, filepath.Base(dir))
-	})
+	if len(steps) == 0 {
+		train = series{"train, epoch mean (label-smoothed)", at(func(e EpochRecord) float64 { return e.TrainLoss }), blue, true}
+	}
+	loss := runs.NewPlot(title, xLabel, "loss")
+	loss.Legend.Top = true // losses fall
+	acc := runs.NewPlot("", xLabel, "accuracy")
+	panels := []struct {
+		p     *plot.Plot
+		lines []series
+	}{
+		{loss, []series{train,
+			{"validation", at(func(e EpochRecord) float64 { return float64(e.ValLoss) }), green, true},
+			{"test", at(func(e EpochRecord) float64 { return e.TestLoss }), orange, true}}},
+		{acc, []series{
+			{"train", at(func(e EpochRecord) float64 { return e.TrainAcc }), blue, true},
+			{"validation", at(func(e EpochRecord) float64 { return float64(e.ValAcc) }), green, true},
+			{"test", at(func(e EpochRecord) float64 { return e.TestAcc }), orange, true}}},
+	}
+	for _, panel := range panels {
+		panel.p.Add(plotter.NewGrid())
+		for _, s := range panel.lines {
+			if err := addSeries(panel.p, s); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// Both panels span the run so far from its start, aligned.
+	loss.X.Min, acc.X.Min = 0, 0
+	loss.X.Max = max(loss.X.Max, acc.X.Max)
+	acc.X.Max = loss.X.Max
+	for _, sw := range switches(epochs, steps) {
+		for i, panel := range panels {
+			line, err := plotter.NewLine(plotter.XYs{{X: x(sw.step), Y: panel.p.Y.Min}, {X: x(sw.step), Y: panel.p.Y.Max}})
+			if err != nil {
+				return nil, err
+			}
+			line.Color, line.Dashes = grey, []vg.Length{vg.Points(4), vg.Points(3)}
+			panel.p.Add(line)
+			if i == 0 && sw.phase <= len(sched) {
+				p := sched[sw.phase-1]
+				panel.p.Legend.Add(fmt.Sprintf("tokenizer → %dx%d", p.Stride, p.Dilation), line)
+			}
+		}
+	}
+	return [][]*plot.Plot{{loss}, {acc}}, nil
+}
+
+// addSeries adds s to p with a legend entry; an empty series is left out.
+func addSeries(p *plot.Plot, s series) error {
+	if len(s.xys) == 0 {
+		return nil
+	}
+	line, err := plotter.NewLine(s.xys)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	line.Color = s.color
+	p.Add(line)
+	if !s.marked {
+		p.Legend.Add(s.name, line)
+		return nil
+	}
+	points, err := plotter.NewScatter(s.xys)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.name, err)
+	}
+	points.Color = s.color
+	p.Add(points)
+	p.Legend.Add(s.name, line, points)
+	return nil
+}
+
+// tokenizerSwitch is a change of re-tokenization phase: the step at which
+// the epoch before it ended, and the new phase (from 1).
+type tokenizerSwitch struct {
+	step, phase int
+}
+
+// switches finds the changes of phase in a log: between two epochs whose
+// phases differ, at the step where the earlier one ended. The epoch in
+// progress has its phase from its step records.
+func switches(epochs []EpochRecord, steps []StepRecord) []tokenizerSwitch {
+	phase := map[int]int{} // by epoch
+	end := map[int]int{}   // step at the epoch's end
+	for _, s := range steps {
+		phase[s.Epoch] = s.Phase
+	}
+	for _, e := range epochs {
+		phase[e.Epoch], end[e.Epoch] = e.Phase, e.Step
+	}
+	var out []tokenizerSwitch
+	for e := 2; e <= len(epochs)+1; e++ {
+		before, ok := end[e-1]
+		if ok && phase[e] != 0 && phase[e] != phase[e-1] {
+			out = append(out, tokenizerSwitch{step: before, phase: phase[e]})
+		}
+	}
+	return out
 }

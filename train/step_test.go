@@ -3,6 +3,7 @@ package train
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"testing"
 
@@ -292,7 +293,7 @@ func TestStepperLearnsStripes(t *testing.T) {
 // identical bits.
 func TestStepIsDeterministic(t *testing.T) {
 	m := newModel(t, tinyArch, 32, 1, 2, 4)
-	var states [2][][]float32
+	var states [2]savedState
 	for i := range states {
 		s := newStepper(t, m, m.Init(2), StepperOptions{Batch: 8, WeightDecay: 0.05, LabelSmoothing: 0.1})
 		for step := range 3 {
@@ -301,15 +302,10 @@ func TestStepIsDeterministic(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		_, p, mo, v := s.State()
-		states[i] = append(append(append([][]float32{}, p...), mo...), v...)
+		states[i] = stateCopy(s)
 	}
-	for k := range states[0] {
-		for j := range states[0][k] {
-			if math.Float32bits(states[0][k][j]) != math.Float32bits(states[1][k][j]) {
-				t.Fatalf("tensor %d element %d: %v and %v", k, j, states[0][k][j], states[1][k][j])
-			}
-		}
+	if !equalBits(states[0].tensors, states[1].tensors) {
+		t.Fatal("two runs of the same steps differ")
 	}
 }
 
@@ -338,6 +334,62 @@ func TestSetModelKeepsState(t *testing.T) {
 	if err := s.SetModel(newModel(t, seedArch, 64, 1, 2, 4)); err == nil {
 		t.Error("SetModel accepted a model with other parameters")
 	}
+}
+
+// TestNonFiniteStepKeepsState feeds a batch with a NaN pixel after one
+// good step: the step must fail naming step 2 and leave the parameters,
+// moments and step count as they were, so that the next good step gives
+// what it would have without the failed one.
+func TestNonFiniteStepKeepsState(t *testing.T) {
+	m := newModel(t, tinyArch, 32, 1, 2, 4)
+	opts := StepperOptions{Batch: 4, WeightDecay: 0.05}
+	s := newStepper(t, m, m.Init(1), opts)
+	x, labels := stripesBatch(1, 4, 32)
+	if _, err := s.Step(x, labels, 1e-3); err != nil {
+		t.Fatal(err)
+	}
+	before := stateCopy(s)
+	bad := append([]float32(nil), x...)
+	bad[5] = float32(math.NaN())
+	if _, err := s.Step(bad, labels, 1e-3); err == nil || !strings.Contains(err.Error(), "step 2:") {
+		t.Fatalf("NaN batch: err = %v, want an error naming step 2", err)
+	}
+	after := stateCopy(s)
+	if after.steps != before.steps || !equalBits(after.tensors, before.tensors) {
+		t.Fatalf("the failed step changed the state (steps %d → %d)", before.steps, after.steps)
+	}
+
+	ref := newStepper(t, m, m.Init(1), opts)
+	for _, st := range []*Stepper{s, ref, ref} {
+		if _, err := st.Step(x, labels, 1e-3); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := stateCopy(s), stateCopy(ref); got.steps != want.steps || !equalBits(got.tensors, want.tensors) {
+		t.Error("the step after a failed one differs from an uninterrupted run")
+	}
+}
+
+// savedState is a copy of a stepper's State.
+type savedState struct {
+	steps   int
+	tensors [][]float32 // parameters, first moments, second moments
+}
+
+func stateCopy(s *Stepper) savedState {
+	steps, p, m, v := s.State()
+	var out savedState
+	out.steps = steps
+	for _, t := range slices.Concat(p, m, v) {
+		out.tensors = append(out.tensors, slices.Clone(t))
+	}
+	return out
+}
+
+func equalBits(a, b [][]float32) bool {
+	return slices.EqualFunc(a, b, func(x, y []float32) bool {
+		return slices.EqualFunc(x, y, func(u, v float32) bool { return math.Float32bits(u) == math.Float32bits(v) })
+	})
 }
 
 func TestStepRejectsWrongBatch(t *testing.T) {

@@ -254,7 +254,8 @@ type StepResult struct {
 }
 
 // Step runs one AdamW step on a full batch (images N×C×R×R, normalised, N
-// = the stepper's batch) at learning rate lr.
+// = the stepper's batch) at learning rate lr. A non-finite loss fails the
+// step and keeps the parameters, moments and step count as they were.
 func (s *Stepper) Step(images []float32, labels []int64, lr float64) (StepResult, error) {
 	if s.step == nil {
 		return StepResult{}, errDestroyed
@@ -275,11 +276,13 @@ func (s *Stepper) Step(images []float32, labels []int64, lr float64) (StepResult
 	if err := s.step.RunInto(s.in[s.cur], s.out[s.cur]); err != nil {
 		return StepResult{}, err
 	}
-	s.cur, s.steps = 1-s.cur, s.steps+1
+	// The step wrote the other set; a non-finite loss leaves it unused, so
+	// the current state stays as it was.
 	loss := float64(s.loss.Float32s()[0])
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return StepResult{}, fmt.Errorf("step %d: loss is %v; lower the learning rate", s.steps, loss)
+		return StepResult{}, fmt.Errorf("step %d: loss is %v; check the inputs or lower the learning rate", s.steps+1, loss)
 	}
+	s.cur, s.steps = 1-s.cur, s.steps+1
 	return StepResult{Loss: loss, Correct: Correct(s.logits.Float32s(), labels, classes)}, nil
 }
 

@@ -2,38 +2,47 @@ package train
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
 	"github.com/asvit/asvit/atomicfile"
 	"github.com/asvit/asvit/data"
+	"github.com/asvit/asvit/export"
 	"github.com/asvit/asvit/runs"
 	"github.com/asvit/asvit/vit"
 )
 
-// Names of the files a run writes in its directory (and CurvesFile).
+// Kind names training runs and the format of their files. The execution
+// options (threads, device) may change on resume.
+var Kind = runs.Kind{Name: "train", Format: 1, Free: []string{"ort"}}
+
+// Names of the files a run writes in its directory besides those of
+// package runs (config.json, log.jsonl, result.json) and CurvesFile.
 const (
-	ConfigFile = "config.json"
-	LogFile    = "log.jsonl"
-	LastFile   = "last"
-	BestFile   = "best"
-	ResultFile = "result.json"
-	ModelFile  = "model.onnx"
+	LastFile  = "last"
+	BestFile  = "best"
+	ModelFile = "model.onnx"
 )
 
-// configFile is the content of config.json.
+// configFile is the config that config.json records: the Config and what
+// it resolved to, which exporting a checkpoint needs without the data.
 type configFile struct {
 	Config
 	Schedule string   `json:"schedule"` // the schedule in force, defaults resolved
 	Classes  []string `json:"classes"`
+	Input    input    `json:"input"`
+}
+
+// input is how the model's input is made from the data.
+type input struct {
+	Channels int       `json:"channels"`
+	Mean     []float32 `json:"mean"` // per channel, on the [0,1] scale
+	Std      []float32 `json:"std"`
 }
 
 // Result is the content of result.json.
@@ -78,16 +87,19 @@ type run struct {
 	perEpoch int         // steps per epoch
 	lr       LRSchedule
 	stepper  *Stepper
+	logEvery int          // steps between step records
 	val      *data.Loader // nil without a validation split
 	test     *data.Loader
+	dir      *runs.Dir
+	last     *Checkpoint // the checkpoint a resume starts from; nil when none
 	state    CheckpointHeader
 	history  []EpochRecord
 }
 
-// Run trains cfg.Arch as cfg says, writing its files into cfg.Out:
-// ConfigFile, LogFile, the LastFile and BestFile checkpoints, ResultFile,
-// CurvesFile and ModelFile (the best epoch's weights, exported). progress
-// may be nil.
+// Run trains cfg.Arch as cfg says, writing its files into cfg.Out through
+// package runs (config.json, log.jsonl, result.json), the LastFile and
+// BestFile checkpoints, CurvesFile and ModelFile (the best epoch's
+// weights, exported). progress may be nil.
 //
 // Each epoch trains on shuffled, augmented full batches of the training
 // images (a short last batch is dropped) and then evaluates the validation
@@ -104,9 +116,10 @@ type run struct {
 // flight). With cfg.Resume, Run continues from it: weights, moments, step,
 // the position in the data stream and the epoch's running sums, so the
 // continued run computes what an uninterrupted one would have, bit for bit
-// when ONNX Runtime is. A kill loses the steps since the last checkpoint.
-// A resume whose configuration differs from config.json is refused, naming
-// the keys.
+// when ONNX Runtime is. A kill loses the steps since the last checkpoint,
+// and the log is cut back to the records that checkpoint covers. A resume
+// whose configuration differs from config.json is refused, naming the
+// keys; the ORT options may differ.
 func Run(ctx context.Context, cfg Config, progress Progress) (Result, error) {
 	if progress == nil {
 		progress = NopProgress{}
@@ -247,76 +260,79 @@ func (r *run) plan() error {
 	}
 	total := r.perEpoch * r.cfg.Epochs
 	r.lr = LRSchedule{Peak: r.cfg.LR, Warmup: int(math.Round(r.cfg.Warmup * float64(total))), Total: total}
+	r.logEvery = r.cfg.LogEvery
+	if r.logEvery == 0 {
+		r.logEvery = max(1, total/curvePoints)
+	}
 	return nil
 }
 
 func (r *run) path(name string) string { return filepath.Join(r.cfg.Out, name) }
 
-// prepareDir creates the run directory and writes config.json, or on resume
-// checks that config.json matches.
-func (r *run) prepareDir() error {
-	_, err := os.Stat(r.path(ConfigFile))
-	exists := err == nil
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
+// prepareDir opens the run directory: a new one with config.json, or on
+// resume the run's, whose config.json must match and whose log is cut
+// back to what the last checkpoint covers.
+func (r *run) prepareDir() (err error) {
+	cf := configFile{Config: r.given, Schedule: r.sched.String(), Classes: r.ds.Classes,
+		Input: input{Channels: r.cfg.Channels, Mean: r.mean, Std: r.std}}
+	r.dir, err = runs.OpenExternal(r.cfg.Out, Kind, cf, r.cfg.Resume, r.readLast)
+	return err
+}
+
+// readLast reads the last checkpoint for a resume and returns the size of
+// the log it covers: 0 when the run was killed before its first one.
+func (r *run) readLast() (int64, error) {
+	c, err := ReadCheckpoint(r.path(LastFile))
+	if errors.Is(err, fs.ErrNotExist) {
+		return 0, nil
 	}
-	switch {
-	case r.cfg.Resume && !exists:
-		return fmt.Errorf("resume: %s has no %s; start the run without resume", r.cfg.Out, ConfigFile)
-	case r.cfg.Resume:
-		saved, err := ReadConfig(r.cfg.Out)
-		if err != nil {
-			return err
-		}
-		diff, err := configDiff(saved, r.given)
-		if err != nil {
-			return err
-		}
-		if diff != "" {
-			return fmt.Errorf("resume refused: the run in %s was started with another configuration: %s; resume with the same settings or start a new run in another directory", r.cfg.Out, diff)
-		}
-		return nil
-	case exists:
-		return fmt.Errorf("%s already holds a run (%s); resume it or choose another output directory", r.cfg.Out, ConfigFile)
+	if err != nil {
+		return 0, err
 	}
-	if err := os.MkdirAll(r.cfg.Out, 0o755); err != nil {
-		return err
-	}
-	return writeJSON(r.path(ConfigFile), configFile{Config: r.given, Schedule: r.sched.String(), Classes: r.ds.Classes})
+	r.last = c
+	return c.LogSize, nil
 }
 
 // ReadConfig returns the configuration a run in dir was started with, with
 // Out set to dir and Resume set: what resuming it takes, for a caller that
-// does not repeat the original settings.
+// does not repeat the original settings. Version is left empty.
 func ReadConfig(dir string) (Config, error) {
-	raw, err := os.ReadFile(filepath.Join(dir, ConfigFile))
+	cf, err := readConfigFile(dir)
 	if err != nil {
-		return Config{}, fmt.Errorf("read run configuration: %w", err)
+		return Config{}, err
 	}
-	var saved configFile
-	if err := json.Unmarshal(raw, &saved); err != nil {
-		return Config{}, fmt.Errorf("read run configuration %s: %w", filepath.Join(dir, ConfigFile), err)
-	}
-	saved.Config.Out, saved.Config.Resume = dir, true
-	return saved.Config, nil
+	cf.Config.Out, cf.Config.Resume = dir, true
+	return cf.Config, nil
 }
 
-// restore loads the last checkpoint into the stepper and the run state; a
-// run killed before its first checkpoint starts again from step 0.
-func (r *run) restore() error {
-	c, err := ReadCheckpoint(r.path(LastFile))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-		r.history, err = rewindLog(r.path(LogFile), 0, 0)
-		return err
-	case err != nil:
-		return fmt.Errorf("resume: %w", err)
+func readConfigFile(dir string) (configFile, error) {
+	var cf configFile
+	if err := runs.ReadConfig(dir, Kind, &cf); err != nil {
+		return cf, fmt.Errorf("train: %w", err)
 	}
-	if err := r.load(c); err != nil {
+	return cf, nil
+}
+
+// restore loads the last checkpoint into the stepper and the run state and
+// the finished epochs from the log; a run killed before its first
+// checkpoint starts again from step 0.
+func (r *run) restore() error {
+	if r.last == nil {
+		return nil
+	}
+	if err := r.load(r.last); err != nil {
 		return fmt.Errorf("resume: %s: %w", r.path(LastFile), err)
 	}
-	r.history, err = rewindLog(r.path(LogFile), c.Step, c.Epoch)
-	return err
+	epochs, _, err := readLog(r.cfg.Out)
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if len(epochs) != r.last.Epoch {
+		return fmt.Errorf("resume: %s holds %d epoch records, the checkpoint %s %d epochs; the directory was altered, start a new run",
+			runs.LogFile, len(epochs), LastFile, r.last.Epoch)
+	}
+	r.history, r.last = epochs, nil
+	return nil
 }
 
 // load puts checkpoint c into the stepper and the run state.
@@ -354,7 +370,7 @@ func (r *run) tensorInfos() []TensorInfo {
 func (r *run) checkpoint(name string) error {
 	steps, params, m, v := r.stepper.State()
 	h := r.state
-	h.Arch, h.Step, h.Tensors = r.cfg.Arch, steps, r.tensorInfos()
+	h.Arch, h.Step, h.Tensors, h.LogSize = r.cfg.Arch, steps, r.tensorInfos(), r.dir.LogSize()
 	spec := r.stepper.Model().Spec()
 	h.Stride, h.Dilation = spec.PatchStride, spec.PatchDilation
 	all := append(append(append([][]float32{}, params...), m...), v...)
@@ -365,6 +381,9 @@ func (r *run) checkpoint(name string) error {
 }
 
 func (r *run) close() {
+	if r.dir != nil {
+		r.dir.Close()
+	}
 	r.stepper.Destroy()
 	for _, l := range []*data.Loader{r.val, r.test} {
 		if l != nil {
@@ -427,9 +446,9 @@ func (r *run) train(ctx context.Context, progress Progress) error {
 				Loss: res.Loss, LR: lr, ImagesPerS: ips,
 				ETA: time.Duration(float64((total-step)*r.cfg.Batch) / ips * float64(time.Second)),
 			})
-			if r.cfg.LogEvery > 0 && step%r.cfg.LogEvery == 0 {
-				rec := StepRecord{Kind: KindStep, Epoch: r.state.Epoch + 1, Step: step, Loss: res.Loss, LR: lr}
-				if err := appendLine(r.path(LogFile), rec); err != nil {
+			if step%r.logEvery == 0 {
+				rec := StepRecord{Kind: KindStep, Epoch: r.state.Epoch + 1, Step: step, Phase: phase + 1, Loss: res.Loss, LR: lr}
+				if err := r.dir.Append(rec); err != nil {
 					return err
 				}
 			}
@@ -474,7 +493,7 @@ func (r *run) endEpoch(phase int, progress Progress) error {
 		TrainSeconds: run.Seconds, EvalSeconds: time.Since(t0).Seconds(),
 		ImagesPerS: float64(run.Images) / run.Seconds,
 	}
-	if err := appendLine(r.path(LogFile), rec); err != nil {
+	if err := r.dir.Append(rec); err != nil {
 		return err
 	}
 	r.history = append(r.history, rec)
@@ -542,26 +561,17 @@ func CrossEntropy(logits []float32, labels []int64, classes int) float64 {
 
 // finish exports the best weights and writes result.json and the plot.
 func (r *run) finish() (Result, error) {
-	best, err := ReadCheckpoint(r.path(BestFile))
+	onnx, _, err := Export(r.cfg.Out, BestFile, export.Logits, r.cfg.Version)
 	if err != nil {
 		return Result{}, err
 	}
-	model, err := phaseModel(r.full.Spec(), Phase{Stride: best.Stride, Dilation: best.Dilation})
-	if err != nil {
-		return Result{}, err
-	}
-	n := len(model.ParamTable())
-	onnx, err := ExportModel(model, best.Data[:n], Meta{Mean: r.mean, Std: r.std, ClassNames: r.ds.Classes, Version: r.cfg.Version})
-	if err != nil {
-		return Result{}, err
-	}
-	if err := atomicfile.Write(r.path(ModelFile), 0o644, func(w io.Writer) error { _, err := w.Write(onnx); return err }); err != nil {
+	if err := atomicfile.WriteFile(r.path(ModelFile), onnx, 0o644); err != nil {
 		return Result{}, err
 	}
 	res := Result{
 		Arch: r.full.Spec().Topology.String(), Schedule: r.sched.String(),
 		Epochs: r.cfg.Epochs, Steps: r.stepper.Steps(), Params: r.full.Params(),
-		TrainImages: r.trainSet.N, BestEpoch: best.BestEpoch,
+		TrainImages: r.trainSet.N, BestEpoch: r.state.BestEpoch,
 		TrainSeconds: r.state.TrainSeconds,
 		Cost:         Accounting(r.full, r.models, r.epochs, int64(r.perEpoch*r.cfg.Batch)),
 	}
@@ -571,17 +581,15 @@ func (r *run) finish() (Result, error) {
 	for _, h := range r.history {
 		res.SecondsPerEpoch = append(res.SecondsPerEpoch, h.TrainSeconds+h.EvalSeconds)
 		res.FinalValAcc, res.FinalTestAcc = float64(h.ValAcc), h.TestAcc
-		if h.Epoch == best.BestEpoch {
+		if h.Epoch == res.BestEpoch {
 			res.ValAcc, res.TestAcc = float64(h.ValAcc), h.TestAcc
 		}
 	}
 	if res.TrainSeconds > 0 {
 		res.TrainImagesPerS = float64(res.Steps*r.cfg.Batch) / res.TrainSeconds
 	}
-	if err := writeJSON(r.path(ResultFile), res); err != nil {
+	if err := r.dir.WriteResult(res); err != nil {
 		return Result{}, err
 	}
-	title := fmt.Sprintf("%s, %d px, retoken %s", res.Arch, r.cfg.Image, res.Schedule)
-	err = atomicfile.Write(r.path(CurvesFile), 0o644, func(w io.Writer) error { return writeCurves(w, r.history, title) })
-	return res, err
+	return res, Plot(r.cfg.Out)
 }

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +19,10 @@ import (
 	protobuf "google.golang.org/protobuf/proto"
 
 	"github.com/asvit/asvit/data"
+	"github.com/asvit/asvit/export"
+	"github.com/asvit/asvit/internal/prereq"
 	"github.com/asvit/asvit/ort"
+	"github.com/asvit/asvit/runs"
 )
 
 // The test binary doubles as a training process to be killed: with
@@ -112,11 +117,11 @@ func TestRunLearnsStripesAndExports(t *testing.T) {
 	}
 
 	var saved Result
-	readJSON(t, filepath.Join(out, ResultFile), &saved)
+	readJSON(t, filepath.Join(out, runs.ResultFile), &saved)
 	if saved.TestAcc != res.TestAcc || saved.TrainFLOPs != res.TrainFLOPs {
 		t.Errorf("result.json %+v differs from the returned result", saved)
 	}
-	epochs, steps := readLog(t, filepath.Join(out, LogFile))
+	epochs, steps := mustReadLog(t, out)
 	if len(epochs) != 4 || len(steps) != 8 {
 		t.Fatalf("log has %d epoch and %d step records, want 4 and 8", len(epochs), len(steps))
 	}
@@ -153,11 +158,46 @@ func TestRunLearnsStripesAndExports(t *testing.T) {
 	if _, err := Run(context.Background(), cfg, nil); err == nil || !strings.Contains(err.Error(), "already holds a run") {
 		t.Errorf("second run into the same directory: err = %v", err)
 	}
+	// How it executes may change: resuming the finished run with one thread
+	// only exports again.
+	fewer := cfg
+	fewer.ORT.Threads = 1
+	resume(t, fewer)
 	changed := cfg
 	changed.Resume, changed.LR, changed.Epochs = true, 1e-2, 6
 	_, err = Run(context.Background(), changed, nil)
-	if err == nil || !strings.Contains(err.Error(), "epochs (4, now 6)") || !strings.Contains(err.Error(), "lr (0.003, now 0.01)") {
+	if err == nil || !strings.Contains(err.Error(), "epochs (run 4, given 6)") || !strings.Contains(err.Error(), "lr (run 0.003, given 0.01)") {
 		t.Errorf("resume with other settings: err = %v", err)
+	}
+
+	// model.onnx is the best checkpoint's export; the last checkpoint and
+	// the backbone outputs export as well (checked last: without the
+	// ONNX checker the test skips there).
+	model, err := os.ReadFile(filepath.Join(out, ModelFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		checkpoint string
+		output     export.Output
+		epoch      int
+	}{{BestFile, export.Logits, res.BestEpoch}, {LastFile, export.Stages, 4}, {LastFile, export.Features, 4}} {
+		b, meta, err := Export(out, c.checkpoint, c.output, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if meta.Output != c.output || meta.Epoch != c.epoch || meta.Step != 8*c.epoch || meta.Weights != c.checkpoint ||
+			meta.PatchStride != epochs[c.epoch-1].Stride || meta.Seed != cfg.Seed || meta.Classes != 2 {
+			t.Errorf("export of %s with %s: metadata %+v", c.checkpoint, c.output, meta)
+		}
+		if c.checkpoint == BestFile && !bytes.Equal(b, model) {
+			t.Errorf("export of the best checkpoint differs from %s", ModelFile)
+		}
+		path := filepath.Join(t.TempDir(), "m.onnx")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		prereq.CheckONNX(t, path)
 	}
 }
 
@@ -172,29 +212,11 @@ func readJSON(tb testing.TB, path string, v any) {
 	}
 }
 
-func readLog(tb testing.TB, path string) ([]EpochRecord, []StepRecord) {
+func mustReadLog(tb testing.TB, dir string) ([]EpochRecord, []StepRecord) {
 	tb.Helper()
-	raw, err := os.ReadFile(path)
+	epochs, steps, err := readLog(dir)
 	if err != nil {
 		tb.Fatal(err)
-	}
-	var epochs []EpochRecord
-	var steps []StepRecord
-	for _, line := range strings.Split(strings.TrimSpace(string(raw)), "\n") {
-		var e EpochRecord
-		if err := json.Unmarshal([]byte(line), &e); err != nil {
-			tb.Fatal(err)
-		}
-		switch e.Kind {
-		case KindEpoch:
-			epochs = append(epochs, e)
-		case KindStep:
-			var s StepRecord
-			if err := json.Unmarshal([]byte(line), &s); err != nil {
-				tb.Fatal(err)
-			}
-			steps = append(steps, s)
-		}
 	}
 	return epochs, steps
 }
@@ -215,15 +237,14 @@ func exportedAccuracy(tb testing.TB, path, dataDir string, image int) float64 {
 	for _, p := range proto.GetMetadataProps() {
 		meta[p.GetKey()] = p.GetValue()
 	}
-	for _, key := range []string{MetaArch, MetaImage, MetaChannels, MetaClasses, MetaMean, MetaStd, MetaClassNames, MetaOutput, MetaVersion} {
-		if _, ok := meta[key]; !ok {
-			tb.Errorf("exported model lacks metadata %s", key)
-		}
+	m, err := export.Decode(meta)
+	if err != nil {
+		tb.Fatal(err)
 	}
-	if got := meta[MetaClassNames]; got != `["horizontal","vertical"]` {
-		tb.Errorf("class names %s", got)
+	if !slices.Equal(m.ClassNames, []string{"horizontal", "vertical"}) || m.Weights != export.WeightsBest || m.Output != export.Logits {
+		tb.Errorf("exported model's metadata %+v", m)
 	}
-	mean, std := parseFloats(tb, meta[MetaMean]), parseFloats(tb, meta[MetaStd])
+	mean, std := m.Mean, m.Std
 	ds, err := data.Open(dataDir, data.OpenOptions{})
 	if err != nil {
 		tb.Fatal(err)
@@ -259,26 +280,13 @@ func exportedAccuracy(tb testing.TB, path, dataDir string, image int) float64 {
 	return float64(correct) / float64(n)
 }
 
-func parseFloats(tb testing.TB, s string) []float32 {
-	tb.Helper()
-	var out []float32
-	for _, part := range strings.Split(s, ",") {
-		var v float64
-		if err := json.Unmarshal([]byte(part), &v); err != nil {
-			tb.Fatalf("metadata value %q: %v", s, err)
-		}
-		out = append(out, float32(v))
-	}
-	return out
-}
-
 // TestResumeReproducesUninterruptedRun trains the same run four ways:
 // straight through; cancelled at step 13 and resumed; killed (SIGKILL, in a
 // child process) at step 11 with the last checkpoint at step 8 and step
 // records written past it, then resumed; and resumed from a directory
-// holding only config.json (killed before its first checkpoint). The final weights and
-// moments must be identical to the bit, and so must the logs but for
-// timings.
+// holding only config.json (killed before its first checkpoint). The final
+// weights and moments must be identical to the bit, and so must the logs
+// but for timings.
 func TestResumeReproducesUninterruptedRun(t *testing.T) {
 	dataDir := writeStripesDataset(t, 288, 64, 64)
 	base := t.TempDir()
@@ -319,11 +327,11 @@ func TestResumeReproducesUninterruptedRun(t *testing.T) {
 	if err := os.MkdirAll(early.Out, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := os.ReadFile(filepath.Join(straight.Out, ConfigFile))
+	raw, err := os.ReadFile(filepath.Join(straight.Out, runs.ConfigFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(early.Out, ConfigFile), raw, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(early.Out, runs.ConfigFile), raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	resume(t, early)
@@ -401,8 +409,8 @@ func mustCheckpoint(tb testing.TB, dir string) *Checkpoint {
 // compareLogs requires the same records in both logs, timings aside.
 func compareLogs(tb testing.TB, dir, ref string) {
 	tb.Helper()
-	gotE, gotS := readLog(tb, filepath.Join(dir, LogFile))
-	wantE, wantS := readLog(tb, filepath.Join(ref, LogFile))
+	gotE, gotS := mustReadLog(tb, dir)
+	wantE, wantS := mustReadLog(tb, ref)
 	if len(gotE) != len(wantE) || len(gotS) != len(wantS) {
 		tb.Fatalf("%s: %d epoch and %d step records, straight run %d and %d", dir, len(gotE), len(gotS), len(wantE), len(wantS))
 	}

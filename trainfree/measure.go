@@ -1,4 +1,4 @@
-package search
+package trainfree
 
 import (
 	"context"
@@ -15,8 +15,7 @@ type Measure struct {
 	Bad              bool    // some repeat's κ was not finite
 }
 
-// Evaluator measures a topology at initialisation. Package scale uses the
-// same interface.
+// Evaluator measures a topology at initialisation.
 //
 // For a resumed run to repeat an uninterrupted one, Evaluate must give the
 // same Measure for the same topology whenever it is called (draw weights
