@@ -4,14 +4,12 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"os"
 	"runtime"
-	"runtime/debug"
 	"slices"
-	"strconv"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/asvit/asvit/internal/memtest"
 )
 
 // churnCycles is how many measured cycles TestMeasureChurnMemory runs after
@@ -29,27 +27,6 @@ const (
 	churnWindow    = 10               // readings whose least is a level, at least
 	churnMaxGrowth = 0.10             // of the baseline level
 )
-
-// residentBytes reads the resident set size from /proc/self/statm, after
-// returning freed Go memory to the system so that only retained memory
-// counts.
-func residentBytes(tb testing.TB) int64 {
-	tb.Helper()
-	debug.FreeOSMemory()
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		tb.Skipf("no resident set size to read: %v", err)
-	}
-	fields := strings.Fields(string(b))
-	if len(fields) < 2 {
-		tb.Fatalf("read resident set size: /proc/self/statm holds %q", b)
-	}
-	pages, err := strconv.ParseInt(fields[1], 10, 64)
-	if err != nil {
-		tb.Fatalf("read resident set size: %v", err)
-	}
-	return pages * int64(os.Getpagesize())
-}
 
 // TestMeasureChurnMemory does what a search does for every new candidate,
 // over and over: build the seed's measurement graph (the κ branch's Gram
@@ -100,7 +77,7 @@ func TestMeasureChurnMemory(t *testing.T) {
 	for i := range warmUp {
 		cycle(i)
 	}
-	t.Logf("%d warm-up cycles in %.1f s; resident set %s", warmUp, time.Since(start).Seconds(), mib(residentBytes(t)))
+	t.Logf("%d warm-up cycles in %.1f s; resident set %s", warmUp, time.Since(start).Seconds(), mib(memtest.ResidentBytes(t)))
 
 	start = time.Now()
 	var rss []int64
@@ -113,7 +90,7 @@ func TestMeasureChurnMemory(t *testing.T) {
 	next := time.Minute // progress of a long run
 	for more() {
 		cycle(warmUp + len(rss))
-		rss = append(rss, residentBytes(t))
+		rss = append(rss, memtest.ResidentBytes(t))
 		if el := time.Since(start); el >= next {
 			t.Logf("%d cycles in %.0f s; resident set %s, least of the last 100 readings %s", len(rss), el.Seconds(),
 				mib(rss[len(rss)-1]), mib(slices.Min(rss[max(0, len(rss)-100):])))

@@ -3,32 +3,10 @@ package ort
 import (
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"runtime/debug"
-	"strconv"
-	"strings"
 	"testing"
-)
 
-// residentBytes reads the resident set size from /proc/self/statm, after
-// returning freed Go memory to the system so that only retained memory counts.
-func residentBytes(tb testing.TB) int64 {
-	tb.Helper()
-	debug.FreeOSMemory()
-	b, err := os.ReadFile("/proc/self/statm")
-	if err != nil {
-		tb.Fatalf("read resident set size: %v", err)
-	}
-	fields := strings.Fields(string(b))
-	if len(fields) < 2 {
-		tb.Fatalf("read resident set size: /proc/self/statm holds %q", b)
-	}
-	pages, err := strconv.ParseInt(fields[1], 10, 64)
-	if err != nil {
-		tb.Fatalf("read resident set size: %v", err)
-	}
-	return pages * int64(os.Getpagesize())
-}
+	"github.com/asvit/asvit/internal/memtest"
+)
 
 // TestSessionChurnMemory creates, runs and destroys many sessions, as a
 // search does, and fails if the resident set keeps what they used.
@@ -59,9 +37,9 @@ func TestSessionChurnMemory(t *testing.T) {
 		}
 	}
 	churn(warmUp)
-	before := residentBytes(t)
+	before := memtest.ResidentBytes(t)
 	churn(sessions)
-	after := residentBytes(t)
+	after := memtest.ResidentBytes(t)
 	mib := func(b int64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 	t.Logf("resident set after %d warm-up sessions: %s; after %d more: %s; growth %s",
 		warmUp, mib(before), sessions, mib(after), mib(after-before))
