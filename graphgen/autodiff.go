@@ -399,6 +399,9 @@ func (n *Node) convParams() ConvParams {
 	copy(p.Strides[:], n.attrInts("strides"))
 	copy(p.Dilations[:], n.attrInts("dilations"))
 	copy(p.Pads[:], n.attrInts("pads"))
+	if _, ok := n.Attrs["group"]; ok {
+		p.Group = n.attrInt("group")
+	}
 	return p
 }
 

@@ -322,6 +322,21 @@ func TestBoundaryErrors(t *testing.T) {
 
 func second[T any](_ T, err error) error { return err }
 
+// The weight gradient of a grouped Conv merges the batch into the channels,
+// which DynamicBatch cannot serialise; the input gradient keeps it.
+func TestGroupedConvWeightGradNeedsStaticBatch(t *testing.T) {
+	f := newFixture("dynamic", 6)
+	f.DynamicBatch = true
+	x, w := f.in(-1, 1, 2, 4, 5, 5), f.in(-1, 1, 4, 2, 3, 3)
+	y := f.Conv(x, w, nil, graphgen.ConvParams{Group: 2})
+	if _, err := graphgen.VJP([]*graphgen.Value{y}, nil, []*graphgen.Value{x}); err != nil {
+		t.Errorf("input gradient: %v", err)
+	}
+	if _, err := graphgen.VJP([]*graphgen.Value{y}, nil, []*graphgen.Value{w}); err == nil || !strings.Contains(err.Error(), "group 2 needs a static batch") {
+		t.Errorf("weight gradient: want an error naming the group and DynamicBatch, got %v", err)
+	}
+}
+
 func TestJVPOfUnrelatedOutputIsZero(t *testing.T) {
 	f := newFixture("unrelated", 6)
 	x := f.in(-1, 1, 3)

@@ -16,11 +16,11 @@ package graphgen
 // linear layer where it costs fewer multiply-adds, the token Gram form.
 //
 // Each parameter may be used as the weight of Gemm (with transA 0), as the
-// rank-2 right operand of MatMul, as the weight of Conv, as the bias of Gemm
-// or Conv, as the scale or bias of LayerNormalization, or as a broadcast
-// operand of Add, Sub or Mul that has no batch axis of its own; it may have
-// several such uses. Other uses fail, naming the parameter and the op. The
-// graph must not have DynamicBatch set.
+// rank-2 right operand of MatMul, as the weight of Conv with group 1, as the
+// bias of Gemm or Conv, as the scale or bias of LayerNormalization, or as a
+// broadcast operand of Add, Sub or Mul that has no batch axis of its own; it
+// may have several such uses. Other uses fail, naming the parameter and the
+// op. The graph must not have DynamicBatch set.
 func PerSampleGram(y *Value, params []*Value) (theta *Value, err error) {
 	err = Catch(func() {
 		g := commonGraph("PerSampleGram", []*Value{y}, params)
@@ -96,6 +96,9 @@ func (r *reverse) sampleGradOf(batch int, n *Node, i int) sampleGrad {
 	case n.Op == "MatMul" && i == 1 && p.Rank() == 2:
 		return sampleGrad{x: perSample(n.Inputs[0], p.Dim(0)), dy: perSample(dy, p.Dim(1)), scale: 1, kFirst: true}
 	case n.Op == "Conv" && i == 1:
+		if group := n.convParams().Group; group > 1 {
+			fail("PerSampleGram", "parameter %s is the weight of %s, a Conv with group %d; per-sample gradients cover group 1 only", p, n.Name, group)
+		}
 		cols := g.unfold(n.Inputs[0], p.shape, n.convParams())
 		positions := g.Transpose(g.Reshape(dy, dy.Dim(0), dy.Dim(1), -1), 0, 2, 1) // [N, P·Q, O]
 		return sampleGrad{x: perSample(cols, cols.Dim(2)), dy: perSample(positions, dy.Dim(1)), scale: 1}
@@ -113,7 +116,7 @@ func (r *reverse) sampleGradOf(batch int, n *Node, i int) sampleGrad {
 	case n.Op == "Mul":
 		return sumTo(g.Mul(dy, n.Inputs[1-i]))
 	}
-	fail("PerSampleGram", "parameter %s is input %d of %s node %s; per-sample gradients cover Gemm weights (transA 0), rank-2 right MatMul operands, Conv weights, Gemm and Conv biases, LayerNormalization scale and bias, and Add/Sub/Mul operands without a batch axis",
+	fail("PerSampleGram", "parameter %s is input %d of %s node %s; per-sample gradients cover Gemm weights (transA 0), rank-2 right MatMul operands, Conv weights (group 1), Gemm and Conv biases, LayerNormalization scale and bias, and Add/Sub/Mul operands without a batch axis",
 		p, i, n.Op, n.Name)
 	return sampleGrad{}
 }

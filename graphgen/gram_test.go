@@ -152,6 +152,9 @@ func TestPerSampleGramRefusals(t *testing.T) {
 		{"parameter spans the batch", []int{2, 3}, false, func(g *graphgen.Graph, x, w *graphgen.Value) *graphgen.Value {
 			return g.Mul(x, w)
 		}, []string{"parameter w", "spans dimension 0"}},
+		{"grouped Conv weight", []int{3, 1, 1, 1}, false, func(g *graphgen.Graph, x, w *graphgen.Value) *graphgen.Value {
+			return g.Reshape(g.Conv(g.Reshape(x, 2, 3, 1, 1), w, nil, graphgen.ConvParams{Group: 3}), 2, 3)
+		}, []string{"parameter w", "Conv with group 3"}},
 		{"dynamic batch", []int{3, 3}, true, func(g *graphgen.Graph, x, w *graphgen.Value) *graphgen.Value {
 			return g.MatMul(x, w)
 		}, []string{"DynamicBatch"}},

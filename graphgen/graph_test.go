@@ -1,6 +1,7 @@
 package graphgen
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -19,6 +20,35 @@ func TestBuildErrorsNameOpAndShapes(t *testing.T) {
 	}
 }
 
+func TestConvGroupChecks(t *testing.T) {
+	g := New("t")
+	g.ParamsAsInputs = true
+	x := g.Input("x", Float32, 2, 6, 8, 8)
+	cases := []struct {
+		w     []int
+		group int
+		want  string
+	}{
+		{[]int{4, 3, 3, 3}, 4, "group 4 must divide the 6 input"},
+		{[]int{3, 3, 3, 3}, 2, "group 2 must divide the 6 input and 3 output"},
+		{[]int{4, 2, 3, 3}, 2, "input channels 6 differ from group 2 × weight's 2"},
+		{[]int{4, 6, 3, 3}, -1, "group -1"},
+	}
+	for i, c := range cases {
+		w := g.Param(fmt.Sprintf("w%d", i), Float32, c.w, nil)
+		err := Catch(func() { g.Conv(x, w, nil, ConvParams{Group: c.group}) })
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("weight %v, group %d: want an error containing %q, got %v", c.w, c.group, c.want, err)
+		}
+	}
+	err := Catch(func() {
+		g.ConvTranspose(x, g.Param("tw", Float32, []int{6, 1, 3, 3}, nil), ConvParams{Group: 4}, [2]int{10, 10})
+	})
+	if err == nil || !strings.Contains(err.Error(), "ConvTranspose") || !strings.Contains(err.Error(), "group 4") {
+		t.Errorf("ConvTranspose with group 4 on 6 channels: got %v", err)
+	}
+}
+
 func TestShapeInference(t *testing.T) {
 	g := New("t")
 	g.ParamsAsInputs = true
@@ -30,6 +60,8 @@ func TestShapeInference(t *testing.T) {
 	}{
 		{g.Conv(x, w, nil, ConvParams{Strides: [2]int{2, 2}, Pads: [4]int{1, 1, 1, 1}}), []int{2, 5, 4, 4}},
 		{g.Conv(x, w, nil, ConvParams{Dilations: [2]int{2, 2}}), []int{2, 5, 4, 4}},
+		{g.Conv(x, g.Param("dw", Float32, []int{12, 1, 2, 2}, nil), nil, ConvParams{Strides: [2]int{2, 2}, Group: 3}), []int{2, 12, 4, 4}},
+		{g.ConvTranspose(g.Input("t", Float32, 2, 4, 3, 3), g.Param("tw", Float32, []int{4, 3, 2, 2}, nil), ConvParams{Group: 2}, [2]int{4, 4}), []int{2, 6, 4, 4}},
 		{g.Transpose(x, 0, 2, 3, 1), []int{2, 8, 8, 3}},
 		{g.Reshape(x, 2, -1), []int{2, 192}},
 		{g.Slice(x, []int{2, 3}, []int{1, 0}, []int{8, 100}, []int{2, 3}), []int{2, 3, 4, 3}},

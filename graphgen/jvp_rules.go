@@ -93,7 +93,7 @@ var jvpRules = map[string]jvpRule{
 	"Gemm": func(c *jvpCtx) *Value { // tY = α·(op(tA)·op(B) + op(A)·op(tB)) + β·tC
 		return c.sum(bilinearJVP(c), c.term(2, func(t *Value) *Value { return c.scaled(t, c.n.attrFloat("beta")) }))
 	},
-	"Conv": func(c *jvpCtx) *Value { // tY = conv(tX, W) + conv(X, tW) + tb per channel
+	"Conv": func(c *jvpCtx) *Value { // tY = conv(tX, W) + conv(X, tW) + tb per channel, same group
 		return c.sum(bilinearJVP(c), c.term(2, func(t *Value) *Value { return c.Unsqueeze(t, 0, 2, 3) }))
 	},
 	"Reshape":    linearJVP,

@@ -7,6 +7,7 @@ type ConvParams struct {
 	Strides   [2]int
 	Dilations [2]int
 	Pads      [4]int // top, left, bottom, right (ONNX order: begins then ends)
+	Group     int    // channel groups; 0 means 1
 }
 
 func (p ConvParams) normalized() ConvParams {
@@ -18,14 +19,35 @@ func (p ConvParams) normalized() ConvParams {
 			p.Dilations[i] = 1
 		}
 	}
+	if p.Group == 0 {
+		p.Group = 1
+	}
 	return p
 }
 
+// attrs gives the ONNX attributes; group only when it is not the default 1.
 func (p ConvParams) attrs() map[string]any {
-	return map[string]any{
+	a := map[string]any{
 		"strides":   ints64(p.Strides[:]),
 		"dilations": ints64(p.Dilations[:]),
 		"pads":      ints64(p.Pads[:]),
+	}
+	if p.Group != 1 {
+		a["group"] = int64(p.Group)
+	}
+	return a
+}
+
+// checkGeometry fails op unless p is a valid geometry whose group divides
+// both channel counts.
+func (p ConvParams) checkGeometry(op string, in, out int) {
+	for i := range 2 {
+		if p.Strides[i] < 1 || p.Dilations[i] < 1 || p.Pads[i] < 0 || p.Pads[i+2] < 0 {
+			fail(op, "bad geometry %+v", p)
+		}
+	}
+	if p.Group < 1 || in%p.Group != 0 || out%p.Group != 0 {
+		fail(op, "group %d must divide the %d input and %d output channels", p.Group, in, out)
 	}
 }
 
@@ -34,8 +56,9 @@ func ConvOutSize(in, kernel, stride, dilation, padBegin, padEnd int) int {
 	return (in+padBegin+padEnd-dilation*(kernel-1)-1)/stride + 1
 }
 
-// Conv returns the 2-D convolution (NCHW, OIHW, group 1) of x with w plus
-// the optional bias b of shape [O].
+// Conv returns the 2-D convolution (NCHW, OIHW) of x with w plus the
+// optional bias b of shape [O]. With p.Group = G, w is O×(C/G)×kh×kw and
+// output channel o reads the input channels of group o/(O/G).
 func (g *Graph) Conv(x, w, b *Value, p ConvParams) *Value {
 	const op = "Conv"
 	p = p.normalized()
@@ -43,13 +66,9 @@ func (g *Graph) Conv(x, w, b *Value, p ConvParams) *Value {
 	if x.Rank() != 4 || w.Rank() != 4 {
 		fail(op, "input %s and weight %s must have rank 4", x, w)
 	}
-	if x.Dim(1) != w.Dim(1) {
-		fail(op, "input channels %d differ from weight's %d (%s, %s)", x.Dim(1), w.Dim(1), x, w)
-	}
-	for i := range 2 {
-		if p.Strides[i] < 1 || p.Dilations[i] < 1 || p.Pads[i] < 0 || p.Pads[i+2] < 0 {
-			fail(op, "bad geometry %+v", p)
-		}
+	p.checkGeometry(op, x.Dim(1), w.Dim(0))
+	if x.Dim(1) != w.Dim(1)*p.Group {
+		fail(op, "input channels %d differ from group %d × weight's %d (%s, %s)", x.Dim(1), p.Group, w.Dim(1), x, w)
 	}
 	inputs := []*Value{x, w}
 	if b != nil {
@@ -72,15 +91,17 @@ func (g *Graph) Conv(x, w, b *Value, p ConvParams) *Value {
 }
 
 // ConvTranspose returns the transposed convolution of x (N×C×H×W) with w
-// (C×O×kh×kw, group 1) at the given geometry, with outputShape fixing the
-// spatial output size (it resolves the ambiguity of strided convolutions).
+// (C×(O/G)×kh×kw for p.Group = G) at the given geometry, with outputShape
+// fixing the spatial output size (it resolves the ambiguity of strided
+// convolutions).
 func (g *Graph) ConvTranspose(x, w *Value, p ConvParams, outputShape [2]int) *Value {
 	const op = "ConvTranspose"
 	p = p.normalized()
 	dt := sameDType(op, x, w)
 	if x.Rank() != 4 || w.Rank() != 4 || x.Dim(1) != w.Dim(0) {
-		fail(op, "input %s and weight %s must be N×C×H×W and C×O×kh×kw", x, w)
+		fail(op, "input %s and weight %s must be N×C×H×W and C×(O/group)×kh×kw", x, w)
 	}
+	p.checkGeometry(op, x.Dim(1), w.Dim(1)*p.Group)
 	for i := range 2 {
 		// The input extent this output would give under Conv must match x.
 		if got := ConvOutSize(outputShape[i], w.Dim(2+i), p.Strides[i], p.Dilations[i], p.Pads[i], p.Pads[i+2]); got != x.Dim(2+i) {
@@ -100,5 +121,5 @@ func (g *Graph) ConvTranspose(x, w *Value, p ConvParams, outputShape [2]int) *Va
 		}
 	}
 	attrs["output_padding"] = ints64(outPad[:])
-	return g.op1(op, []*Value{x, w}, attrs, dt, []int{x.Dim(0), w.Dim(1), outputShape[0], outputShape[1]})
+	return g.op1(op, []*Value{x, w}, attrs, dt, []int{x.Dim(0), w.Dim(1) * p.Group, outputShape[0], outputShape[1]})
 }

@@ -61,6 +61,14 @@ var ruleCases = []ruleCase{
 		p := graphgen.ConvParams{Strides: [2]int{3, 2}, Pads: [4]int{1, 1, 0, 0}}
 		return f.Conv(f.in(-1, 1, 1, 2, 8, 7), f.in(-1, 1, 3, 2, 2, 2), nil, p)
 	}},
+	{"conv grouped strided padded dilated", []string{"Conv"}, func(f *fixture) *graphgen.Value {
+		p := graphgen.ConvParams{Strides: [2]int{2, 1}, Dilations: [2]int{1, 2}, Pads: [4]int{1, 0, 2, 1}, Group: 2}
+		return f.Conv(f.in(-1, 1, 2, 4, 7, 6), f.in(-1, 1, 6, 2, 3, 2), f.in(-1, 1, 6), p)
+	}},
+	{"conv depthwise multiplier, stride leaves rows unread", []string{"Conv"}, func(f *fixture) *graphgen.Value {
+		p := graphgen.ConvParams{Strides: [2]int{3, 2}, Pads: [4]int{0, 1, 1, 0}, Group: 3}
+		return f.Conv(f.in(-1, 1, 2, 3, 8, 7), f.in(-1, 1, 6, 1, 2, 2), nil, p)
+	}},
 	{"reshape", []string{"Reshape"}, func(f *fixture) *graphgen.Value { return f.Reshape(f.in(-1, 1, 2, 3, 4), 6, -1) }},
 	{"transpose", []string{"Transpose"}, func(f *fixture) *graphgen.Value { return f.Transpose(f.in(-1, 1, 2, 3, 4), 2, 0, 1) }},
 	{"slice steps", []string{"Slice"}, func(f *fixture) *graphgen.Value {

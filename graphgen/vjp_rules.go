@@ -98,12 +98,13 @@ var vjpRules = map[string][]vjpRule{
 		func(c *vjpCtx) *Value { return c.sumTo(c.scaled(c.dy, c.n.attrFloat("beta")), 2) },
 	},
 	"Conv": {
-		// dX = ConvTranspose(dY, W): every output position sends dY·W back to the inputs it read
+		// dX = ConvTranspose(dY, W) with the same group: every output position
+		// sends dY·W back to the inputs it read
 		func(c *vjpCtx) *Value {
 			x := c.x(0)
 			return c.ConvTranspose(c.dy, c.x(1), c.n.convParams(), [2]int{x.Dim(2), x.Dim(3)})
 		},
-		// dW[o,c,i,j] = Σ_{b,p,q} dY[b,o,p,q]·Xpad[b,c,i·d+p·s,j·d+q·s]
+		// dW[o,c,i,j] = Σ_{b,p,q} dY[b,o,p,q]·Xpad[b,g·C/G+c,i·d+p·s,j·d+q·s], g = o/(O/G)
 		func(c *vjpCtx) *Value { return c.convWeightGrad(c.x(0), c.dy, c.x(1).shape, c.n.convParams()) },
 		func(c *vjpCtx) *Value { return c.ReduceSum(c.dy, false, 0, 2, 3) }, // db = Σ_{b,p,q} dY
 	},
@@ -259,13 +260,25 @@ func (g *Graph) selection(dt DType, count, full, start, step int) *Value {
 // convWeightGrad returns the gradient of a Conv's weight (of shape wShape)
 // from its input x and output cotangent dy. The sum over the batch and the
 // output positions is itself a convolution: of x, with batch and channels
-// swapped, by dy as the kernel, with stride and dilation exchanged. Its
-// output may be longer than the kernel by the rows a stride left unread;
-// they are cut off.
+// swapped, by dy as the kernel, with stride and dilation exchanged. With G
+// groups, x's channels become C/G batch rows of G·N channels, group-major,
+// so a convolution with the same G pairs each output channel with its own
+// group; that moves the batch out of dimension 0, which DynamicBatch cannot
+// serialise. Its output may be longer than the kernel by the rows a stride
+// left unread; they are cut off.
 func (g *Graph) convWeightGrad(x, dy *Value, wShape []int, p ConvParams) *Value {
 	p = p.normalized()
-	swapped := ConvParams{Strides: p.Dilations, Dilations: p.Strides, Pads: p.Pads}
-	dw := g.Conv(g.Transpose(x, 1, 0, 2, 3), g.Transpose(dy, 1, 0, 2, 3), nil, swapped)
+	swapped := ConvParams{Strides: p.Dilations, Dilations: p.Strides, Pads: p.Pads, Group: p.Group}
+	var xt *Value
+	switch n, c, h, w := x.Dim(0), x.Dim(1)/p.Group, x.Dim(2), x.Dim(3); {
+	case p.Group == 1:
+		xt = g.Transpose(x, 1, 0, 2, 3)
+	case g.DynamicBatch:
+		fail("VJP", "the weight gradient of a Conv with group %d needs a static batch; build graph %q with DynamicBatch off", p.Group, g.Name)
+	default:
+		xt = g.Reshape(g.Transpose(g.Reshape(x, n, p.Group, c, h, w), 2, 1, 0, 3, 4), c, p.Group*n, h, w)
+	}
+	dw := g.Conv(xt, g.Transpose(dy, 1, 0, 2, 3), nil, swapped)
 	if dw.Dim(2) != wShape[2] || dw.Dim(3) != wShape[3] {
 		dw = g.Slice(dw, []int{2, 3}, []int{0, 0}, []int{wShape[2], wShape[3]}, []int{1, 1})
 	}

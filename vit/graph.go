@@ -234,20 +234,22 @@ func (f *forward) windowAttention(x *graphgen.Value, s StageGeom, prefix string)
 
 // reembed unfolds the [B, res², d] tokens of stage `from` with the kernel
 // and padding of stage `to`'s Embed (stride 2, channel order c·K² + kh·K +
-// kw), then applies LayerNorm(K²·d) and the bias-free reduction.
+// kw), then applies LayerNorm(K²·d) and the bias-free reduction. The unfold
+// is a Conv with group d whose constant one-hot weight sends input channel
+// c at offset (kh, kw) to output channel c·K² + kh·K + kw.
 func (f *forward) reembed(x *graphgen.Value, from, to StageGeom, prefix string) *graphgen.Value {
 	g, e := f.g, to.Embed
-	b, d, k, r := x.Dim(0), from.Dim, e.Kernel, to.Res
-	img := g.Pad(f.toMap(x, from), 0, 0, e.PadBegin, e.PadBegin, 0, 0, e.PadEnd, e.PadEnd)
-	patches := make([]*graphgen.Value, 0, k*k)
-	for kh := range k {
-		for kw := range k {
-			p := g.Slice(img, []int{2, 3}, []int{kh, kw},
-				[]int{kh + e.Stride*(r-1) + 1, kw + e.Stride*(r-1) + 1}, []int{e.Stride, e.Stride})
-			patches = append(patches, g.Unsqueeze(p, 2))
-		}
+	d, kk := from.Dim, e.Kernel*e.Kernel
+	oneHot := make([]float32, d*kk*kk)
+	for o := range d * kk {
+		oneHot[o*kk+o%kk] = 1
 	}
-	unfolded := g.Reshape(g.Concat(2, patches...), b, d*k*k, r*r)
-	tokens := g.Transpose(unfolded, 0, 2, 1)
-	return f.linear(f.norm(tokens, prefix+"norm"), prefix+"reduction")
+	w := g.Const(x.DType(), []int{d * kk, 1, e.Kernel, e.Kernel}, convert(oneHot, x.DType()))
+	unfolded := g.Conv(f.toMap(x, from), w, nil, graphgen.ConvParams{
+		Strides:   [2]int{e.Stride, e.Stride},
+		Dilations: [2]int{e.Dilation, e.Dilation},
+		Pads:      [4]int{e.PadBegin, e.PadBegin, e.PadEnd, e.PadEnd},
+		Group:     d,
+	})
+	return f.linear(f.norm(f.toTokens(unfolded), prefix+"norm"), prefix+"reduction")
 }

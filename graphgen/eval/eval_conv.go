@@ -11,25 +11,30 @@ import (
 type convGeom struct {
 	strides, dilations, pads []int // pads: top, left, bottom, right
 	kernel                   []int // kh, kw from the weight
+	group                    int
 }
 
 // readConvGeom reads the geometry attributes of n for the rank-4 input x and
-// weight w, accepting only group 1 and explicit pads.
+// weight w, accepting explicit pads only and a group that divides x's
+// channels.
 func readConvGeom(n *graphgen.Node, x, w *tensor) (convGeom, error) {
 	var g convGeom
 	if len(x.shape) != 4 || len(w.shape) != 4 {
 		return g, fmt.Errorf("input %v and weight %v must have rank 4 (2-D only)", x.shape, w.shape)
 	}
-	group, err := intAttr(n, "group", 1)
-	if err != nil {
+	var err error
+	if g.group, err = intAttr(n, "group", 1); err != nil {
 		return g, err
+	}
+	if g.group < 1 || x.shape[1]%g.group != 0 {
+		return g, fmt.Errorf("group %d must be ≥ 1 and divide the input channels %d", g.group, x.shape[1])
 	}
 	autoPad, err := stringAttr(n, "auto_pad", "NOTSET")
 	if err != nil {
 		return g, err
 	}
-	if group != 1 || autoPad != "NOTSET" {
-		return g, fmt.Errorf("group %d and auto_pad %s are unsupported (group 1, explicit pads only)", group, autoPad)
+	if autoPad != "NOTSET" {
+		return g, fmt.Errorf("auto_pad %s is unsupported (explicit pads only)", autoPad)
 	}
 	g.kernel = w.shape[2:]
 	ks, err := intsAttr(n, "kernel_shape", g.kernel)
@@ -72,8 +77,9 @@ func bias(in []*tensor, i, m int) ([]float64, error) {
 }
 
 // conv is the 2-D cross-correlation
-// y[n,o,i,j] = B[o] + Σ_{c,p,q} x[n,c, i·s0−pt+p·d0, j·s1−pl+q·d1]·W[o,c,p,q],
-// with x zero outside its extent (NCHW input, OIHW weight).
+// y[n,o,i,j] = B[o] + Σ_{c,p,q} x[n,g·C/G+c, i·s0−pt+p·d0, j·s1−pl+q·d1]·W[o,c,p,q],
+// with g = o/(M/G) the group of o and x zero outside its extent (NCHW
+// input, OIHW weight).
 func conv(n *graphgen.Node, in []*tensor) (*tensor, error) {
 	if err := arity(in, 2, 1); err != nil {
 		return nil, err
@@ -85,8 +91,9 @@ func conv(n *graphgen.Node, in []*tensor) (*tensor, error) {
 	}
 	nb, c, h, wd := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
 	m, kh, kw := w.shape[0], g.kernel[0], g.kernel[1]
-	if w.shape[1] != c {
-		return nil, fmt.Errorf("input channels %d differ from the weight %v", c, w.shape)
+	cg := c / g.group // input channels per group
+	if w.shape[1] != cg || m%g.group != 0 {
+		return nil, fmt.Errorf("input channels %d and group %d do not fit the weight %v", c, g.group, w.shape)
 	}
 	b, err := bias(in, 2, m)
 	if err != nil {
@@ -100,10 +107,11 @@ func conv(n *graphgen.Node, in []*tensor) (*tensor, error) {
 	out := make([]float64, nb*m*oh*ow)
 	for ni := range nb {
 		for o := range m {
+			c0 := o / (m / g.group) * cg
 			for i := range oh {
 				for j := range ow {
 					s := b[o]
-					for ci := range c {
+					for ci := range cg {
 						for p := range kh {
 							r := i*g.strides[0] - g.pads[0] + p*g.dilations[0]
 							if r < 0 || r >= h {
@@ -114,7 +122,7 @@ func conv(n *graphgen.Node, in []*tensor) (*tensor, error) {
 								if col < 0 || col >= wd {
 									continue
 								}
-								s += x.data[((ni*c+ci)*h+r)*wd+col] * w.data[((o*c+ci)*kh+p)*kw+q]
+								s += x.data[((ni*c+c0+ci)*h+r)*wd+col] * w.data[((o*cg+ci)*kh+p)*kw+q]
 							}
 						}
 					}
@@ -127,9 +135,10 @@ func conv(n *graphgen.Node, in []*tensor) (*tensor, error) {
 }
 
 // convTranspose scatters every input element through the kernel:
-// y[n,o, i·s0−pt+p·d0, j·s1−pl+q·d1] += x[n,c,i,j]·W[c,o,p,q], plus B[o],
-// on an output of extent s·(in−1) + output_padding + d·(k−1) + 1 − pads
-// (NCHW input, C×O×kh×kw weight).
+// y[n,g·M/G+o, i·s0−pt+p·d0, j·s1−pl+q·d1] += x[n,c,i,j]·W[c,o,p,q], with
+// g = c/(C/G) the group of c, plus B, on an output of extent
+// s·(in−1) + output_padding + d·(k−1) + 1 − pads (NCHW input,
+// C×(M/G)×kh×kw weight).
 func convTranspose(n *graphgen.Node, in []*tensor) (*tensor, error) {
 	if err := arity(in, 2, 1); err != nil {
 		return nil, err
@@ -150,7 +159,8 @@ func convTranspose(n *graphgen.Node, in []*tensor) (*tensor, error) {
 		return nil, fmt.Errorf("output_padding %v needs 2 entries ≥ 0", outPad)
 	}
 	nb, c, h, wd := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
-	m, kh, kw := w.shape[1], g.kernel[0], g.kernel[1]
+	mg, kh, kw := w.shape[1], g.kernel[0], g.kernel[1] // output channels per group
+	m := mg * g.group
 	if w.shape[0] != c {
 		return nil, fmt.Errorf("input channels %d differ from the weight %v", c, w.shape)
 	}
@@ -174,7 +184,8 @@ func convTranspose(n *graphgen.Node, in []*tensor) (*tensor, error) {
 			for i := range h {
 				for j := range wd {
 					xv := x.data[((ni*c+ci)*h+i)*wd+j]
-					for o := range m {
+					o0 := ci / (c / g.group) * mg
+					for o := range mg {
 						for p := range kh {
 							r := i*g.strides[0] - g.pads[0] + p*g.dilations[0]
 							if r < 0 || r >= oh {
@@ -185,7 +196,7 @@ func convTranspose(n *graphgen.Node, in []*tensor) (*tensor, error) {
 								if col < 0 || col >= ow {
 									continue
 								}
-								out[((ni*m+o)*oh+r)*ow+col] += xv * w.data[((ci*m+o)*kh+p)*kw+q]
+								out[((ni*m+o0+o)*oh+r)*ow+col] += xv * w.data[((ci*mg+o)*kh+p)*kw+q]
 							}
 						}
 					}

@@ -36,6 +36,14 @@ func TestConvMatchesORT(t *testing.T) {
 			graphgen.ConvParams{Strides: [2]int{2, 2}}, [2]int{7, 9})},
 		{"ConvTransposeStridedPadded", 12, convT([]int{1, 3, 4, 3}, []int{3, 2, 3, 3},
 			graphgen.ConvParams{Strides: [2]int{2, 3}, Pads: [4]int{1, 0, 1, 2}}, [2]int{8, 8})},
+		{"ConvGrouped", 18, conv([]int{2, 4, 7, 6}, []int{6, 2, 3, 3}, true,
+			graphgen.ConvParams{Strides: [2]int{2, 1}, Pads: [4]int{1, 0, 1, 2}, Group: 2})},
+		{"ConvDepthwiseMultiplier4", 4, conv([]int{2, 3, 6, 6}, []int{12, 1, 2, 2}, false,
+			graphgen.ConvParams{Strides: [2]int{2, 2}, Pads: [4]int{0, 0, 1, 1}, Group: 3})},
+		{"ConvTransposeGrouped", 18, convT([]int{2, 4, 3, 4}, []int{4, 3, 3, 2},
+			graphgen.ConvParams{Strides: [2]int{2, 1}, Dilations: [2]int{1, 2}, Pads: [4]int{1, 0, 0, 1}, Group: 2}, [2]int{6, 5})},
+		{"ConvTransposeDepthwise", 4, convT([]int{1, 6, 3, 3}, []int{6, 1, 2, 2},
+			graphgen.ConvParams{Strides: [2]int{2, 2}, Group: 6}, [2]int{7, 7})},
 		{"ConvTransposeDilated", 27, convT([]int{1, 3, 4, 4}, []int{3, 2, 3, 3},
 			graphgen.ConvParams{Strides: [2]int{2, 1}, Dilations: [2]int{2, 3}, Pads: [4]int{1, 1, 0, 1}}, [2]int{11, 8})},
 	})
@@ -70,4 +78,35 @@ func TestConvTransposeByHand(t *testing.T) {
 	// Stride 1 overlaps the copies, and pads crop one row and column at the start.
 	y = g.ConvTranspose(x, w, graphgen.ConvParams{Pads: [4]int{1, 1, 0, 0}}, [2]int{2, 2})
 	exactly(t, runOne(t, y, nil), []float64{1000 + 200 + 30 + 4, 2000 + 40, 3000 + 400, 4000})
+}
+
+// TestGroupedConvIsPerGroupConvs checks group G against its definition: G
+// group-1 convolutions of the groups' channels, concatenated. The sums are
+// the same products in the same order, so they agree to rounding.
+func TestGroupedConvIsPerGroupConvs(t *testing.T) {
+	const group = 3
+	tg := newTestGraph("groups", 5)
+	x := tg.in(-1, 1, 2, 6, 7, 6)
+	w, b := tg.param(-1, 1, 9, 2, 3, 2), tg.param(-1, 1, 9)
+	wt := tg.param(-1, 1, 9, 2, 2, 3)
+	p := graphgen.ConvParams{Strides: [2]int{2, 1}, Dilations: [2]int{1, 2}, Pads: [4]int{1, 2, 0, 1}}
+	gp := p
+	gp.Group = group
+	y := tg.Conv(x, w, b, gp)
+	yt := tg.ConvTranspose(y, wt, gp, [2]int{6, 8})
+	slice := func(v *graphgen.Value, axis, k int) *graphgen.Value {
+		size := v.Dim(axis) / group
+		return tg.Slice(v, []int{axis}, []int{k * size}, []int{(k + 1) * size}, []int{1})
+	}
+	var convs, transposed []*graphgen.Value
+	for k := range group {
+		convs = append(convs, tg.Conv(slice(x, 1, k), slice(w, 0, k), slice(b, 0, k), p))
+		transposed = append(transposed, tg.ConvTranspose(slice(y, 1, k), slice(wt, 0, k), p, [2]int{6, 8}))
+	}
+	got, err := Run([]*graphgen.Value{y, tg.Concat(1, convs...), yt, tg.Concat(1, transposed...)}, tg.feeds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exactly(t, got[0], got[1])
+	exactly(t, got[2], got[3])
 }
