@@ -4,19 +4,23 @@
 //
 // # The training step
 //
-// BuildStep writes one graph per model and batch: the forward pass, the
-// label-smoothed cross-entropy (its targets, a smoothed one-hot computed
-// in Go by Targets, are an input), the gradients of every parameter by
-// graphgen.VJP, and torch.optim.AdamW's update with decay on the rank ≥ 2
-// weights only. The learning rate and both bias corrections are inputs, so
-// a schedule drives them without rebuilding anything.
+// BuildAdamW writes one graph per objective and batch: any scalar loss
+// over a parameter table (an Objective: its data inputs, loss, reported
+// outputs and gradients by graphgen.VJP) followed by torch.optim.AdamW's
+// update with decay on the rank ≥ 2 weights only. The learning rate and
+// both bias corrections are inputs, so a schedule drives them without
+// rebuilding anything. BuildStep is the classifier's: the forward pass and
+// the label-smoothed cross-entropy (its targets, a smoothed one-hot
+// computed in Go by Targets, are an input). Package detect trains its
+// detector through the same AdamW.
 //
-// A Stepper runs it. Parameters and moments ping-pong between two sets of
-// ONNX Runtime tensors: each step reads one set and writes the next state
-// straight into the other (Session.RunInto), so no step copies a weight
-// through Go. An evaluation graph of any batch size (logits only) reads the
-// current set. Re-tokenization swaps both graphs for ones with the new
-// patch stride and dilation and keeps the tensors.
+// AdamW runs such a graph. Parameters and moments ping-pong between two
+// sets of ONNX Runtime tensors: each step reads one set and writes the next
+// state straight into the other (Session.RunInto), so no step copies a
+// weight through Go. A Stepper adds a classifier's evaluation graph of any
+// batch size (logits only), which reads the current set. Re-tokenization
+// swaps both graphs for ones with the new patch stride and dilation and
+// keeps the tensors.
 //
 // # Schedules
 //

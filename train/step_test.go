@@ -20,7 +20,7 @@ func tinyModel(tb testing.TB) vit.Model { return newModel(tb, tinyArch, 16, 1, 3
 // interpreter: loss, logits and the gradient of every parameter.
 type reference struct {
 	m     vit.Model
-	o     objective
+	o     Objective
 	feeds map[*graphgen.Value][]float64
 }
 
@@ -28,15 +28,15 @@ func newReference(tb testing.TB, m vit.Model, weights [][]float32, x []float32, 
 	tb.Helper()
 	g := graphgen.New("reference")
 	g.ParamsAsInputs = true
-	o, err := buildObjective(g, m, graphgen.Float64, batch)
+	o, err := classification(m, batch)(g, graphgen.Float64)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	r := &reference{m: m, o: o, feeds: map[*graphgen.Value][]float64{}}
-	for k, p := range o.params {
+	for k, p := range o.Params {
 		r.feeds[p] = widen(weights[k])
 	}
-	r.feeds[o.images], r.feeds[o.targets] = widen(x), widen(targets)
+	r.feeds[o.Data[0]], r.feeds[o.Data[1]] = widen(x), widen(targets)
 	return r
 }
 
@@ -51,7 +51,7 @@ func widen(xs []float32) []float64 {
 // run returns the loss, the logits and the gradients.
 func (r *reference) run(tb testing.TB) (float64, []float64, [][]float64) {
 	tb.Helper()
-	outs, err := eval.Run(append([]*graphgen.Value{r.o.loss, r.o.logits}, r.o.grads...), r.feeds)
+	outs, err := eval.Run(append([]*graphgen.Value{r.o.Loss, r.o.Report[0]}, r.o.Grads...), r.feeds)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -61,15 +61,15 @@ func (r *reference) run(tb testing.TB) (float64, []float64, [][]float64) {
 // lossAt returns the loss with every parameter moved by h·dir.
 func (r *reference) lossAt(tb testing.TB, dir [][]float64, h float64) float64 {
 	tb.Helper()
-	feeds := map[*graphgen.Value][]float64{r.o.images: r.feeds[r.o.images], r.o.targets: r.feeds[r.o.targets]}
-	for k, p := range r.o.params {
+	feeds := map[*graphgen.Value][]float64{r.o.Data[0]: r.feeds[r.o.Data[0]], r.o.Data[1]: r.feeds[r.o.Data[1]]}
+	for k, p := range r.o.Params {
 		moved := make([]float64, len(dir[k]))
 		for i, v := range r.feeds[p] {
 			moved[i] = v + h*dir[k][i]
 		}
 		feeds[p] = moved
 	}
-	outs, err := eval.Run([]*graphgen.Value{r.o.loss}, feeds)
+	outs, err := eval.Run([]*graphgen.Value{r.o.Loss}, feeds)
 	if err != nil {
 		tb.Fatal(err)
 	}

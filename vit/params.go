@@ -25,6 +25,9 @@ const (
 	// UniformFanIn is uniform in ±1/sqrt(FanIn), PyTorch's default for a
 	// convolution's weight and bias: the patch embedding.
 	UniformFanIn
+	// Constant fills the tensor with ParamSpec.Value: a detector's class
+	// prior bias.
+	Constant
 )
 
 // Parameters of TruncNormal.
@@ -43,6 +46,8 @@ func (k InitKind) String() string {
 		return "ones"
 	case UniformFanIn:
 		return "uniform_fan_in"
+	case Constant:
+		return "constant"
 	}
 	return fmt.Sprintf("InitKind(%d)", int(k))
 }
@@ -52,7 +57,8 @@ type ParamSpec struct {
 	Name  string // the authors' state_dict key
 	Shape []int  // PyTorch layout: Linear out×in, Conv2d out×in×K×K
 	Init  InitKind
-	FanIn int // the bound of UniformFanIn is 1/sqrt(FanIn); 0 for other kinds
+	FanIn int     // the bound of UniformFanIn is 1/sqrt(FanIn); 0 for other kinds
+	Value float64 // the value of Constant
 	// NTK marks the parameters the NTK condition number differentiates:
 	// names ending in "weight", except the final norm and the head, which
 	// the features do not reach.
@@ -141,7 +147,7 @@ func (m Model) Init(seed uint64) [][]float32 {
 	for k, p := range table {
 		out[k] = make([]float32, p.Size())
 	}
-	m.fill(seed, table, out)
+	FillParams(seed, table, out)
 	return out
 }
 
@@ -159,12 +165,14 @@ func (m Model) InitInto(seed uint64, dst [][]float32) error {
 			return fmt.Errorf("init: buffer %d (%s) has %d values, want %d", k, p.Name, len(dst[k]), p.Size())
 		}
 	}
-	m.fill(seed, table, dst)
+	FillParams(seed, table, dst)
 	return nil
 }
 
-// fill draws every parameter, largest first, on GOMAXPROCS workers.
-func (m Model) fill(seed uint64, table []ParamSpec, dst [][]float32) {
+// FillParams draws every parameter of table into dst (aligned and sized
+// like it), largest first, on GOMAXPROCS workers. Parameter k is drawn
+// from its own PCG stream seeded from (seed, k).
+func FillParams(seed uint64, table []ParamSpec, dst [][]float32) {
 	order := make([]int, len(table))
 	for k := range order {
 		order[k] = k
@@ -217,6 +225,10 @@ func draw(p ParamSpec, r *rand.Rand, dst []float32) {
 		b := 1 / math.Sqrt(float64(p.FanIn))
 		for i := range dst {
 			dst[i] = float32((2*r.Float64() - 1) * b)
+		}
+	case Constant:
+		for i := range dst {
+			dst[i] = float32(p.Value)
 		}
 	}
 }

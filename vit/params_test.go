@@ -299,8 +299,8 @@ func TestInitIntoErrors(t *testing.T) {
 }
 
 func TestInitKindString(t *testing.T) {
-	got := fmt.Sprint(TruncNormal, Zeros, Ones, UniformFanIn, InitKind(9))
-	if got != "trunc_normal zeros ones uniform_fan_in InitKind(9)" {
+	got := fmt.Sprint(TruncNormal, Zeros, Ones, UniformFanIn, Constant, InitKind(9))
+	if got != "trunc_normal zeros ones uniform_fan_in constant InitKind(9)" {
 		t.Errorf("InitKind names %q", got)
 	}
 }
