@@ -16,11 +16,16 @@ type Detection struct {
 // Decoder turns the detector's outputs into detections, as CenterNet does:
 // a cell is a peak when its probability is the maximum of its 3×3
 // neighbourhood in its class channel; the TopK peaks of each image above
-// MinScore become boxes, clipped to the image.
+// MinScore become boxes, clipped to the image. With IoUThreshold set, NMS
+// then removes, per class, the boxes overlapping a better one by more
+// than it (CenterNet itself needs none, the peak test standing in for it).
 type Decoder struct {
 	Classes, Side, Stride int
 	TopK                  int
 	MinScore              float64
+	// IoUThreshold is NMS's threshold, applied to the TopK boxes; 0 means
+	// no NMS.
+	IoUThreshold float64
 }
 
 // Decoder returns m's decoder with the given top-k and minimum score.
@@ -29,7 +34,8 @@ func (m Model) Decoder(topK int, minScore float64) Decoder {
 }
 
 // Decode returns the detections of each image of a batch from the heatmap
-// logits [B, Classes, S, S] and the box branch [B, 4, S, S], best first.
+// logits [B, Classes, S, S] and the box branch [B, 4, S, S], best first
+// (equal scores in class, row, column order).
 func (d Decoder) Decode(heatmap, box []float32, batch int) ([][]Detection, error) {
 	s := d.Side
 	cells := s * s
@@ -39,6 +45,9 @@ func (d Decoder) Decode(heatmap, box []float32, batch int) ([][]Detection, error
 	}
 	if d.TopK < 1 {
 		return nil, fmt.Errorf("decode: top-k %d, want ≥ 1", d.TopK)
+	}
+	if !(d.IoUThreshold >= 0) {
+		return nil, fmt.Errorf("decode: IoU threshold %g, want ≥ 0 (0: no NMS)", d.IoUThreshold)
 	}
 	image := float64(s * d.Stride)
 	st := float64(d.Stride)
@@ -68,6 +77,9 @@ func (d Decoder) Decode(heatmap, box []float32, batch int) ([][]Detection, error
 		}
 		slices.SortStableFunc(dets, func(p, q Detection) int { return cmp.Compare(q.Score, p.Score) })
 		out[b] = dets[:min(len(dets), d.TopK)]
+		if d.IoUThreshold > 0 {
+			out[b] = NMS(out[b], d.IoUThreshold)
+		}
 	}
 	return out, nil
 }

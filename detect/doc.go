@@ -40,5 +40,15 @@
 // Stepper trains with train.AdamW (the gradients are graphs, run by ONNX
 // Runtime with the rest of the step) and runs the forward pass; SetModel
 // swaps the backbone geometry for progressive re-tokenization. Decoder
-// turns the outputs into scored boxes.
+// turns the outputs into scored boxes, optionally followed by per-class
+// NMS (Decoder.IoUThreshold).
+//
+// # Export
+//
+// Model.Export writes one ONNX model for services (see ExportGraph): the
+// network, Decoder's decoding and per-class ONNX NonMaxSuppression
+// (DefaultIoUThreshold), taking normalised images of any batch size and
+// returning a fixed K boxes, scores and classes per image, empty slots
+// last, with package export's metadata. ExportDecoder is the Go decoder
+// that gives the same detections.
 package detect

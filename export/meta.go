@@ -28,6 +28,12 @@ const (
 	KeyEpoch         = "asvit.epoch"
 	KeyStep          = "asvit.step"
 	KeyVersion       = "asvit.version"
+
+	// Detectors (Output Detections) only.
+	KeyTopK           = "asvit.top_k"
+	KeyScoreThreshold = "asvit.score_threshold"
+	KeyIoUThreshold   = "asvit.iou_threshold"
+	KeyLayout         = "asvit.layout"
 )
 
 // Output is what an exported model returns.
@@ -46,10 +52,22 @@ const (
 	Stages Output = "stages"
 )
 
-// Outputs lists every Output.
+// Detections: a detector's boxes, scores and classes (see DetectionsLayout).
+// Model does not build it (package detect does, with its own graph), so it
+// is not among Outputs.
+const Detections Output = "detections"
+
+// DetectionsLayout is KeyLayout's value for Detections: three outputs of
+// K = KeyTopK slots per image, "boxes" float32 [N, K, 4] as x, y, width,
+// height of the box in input pixels (COCO), "scores" float32 [N, K] best
+// first, and "classes" int64 [N, K]; an empty slot has score 0, box 0 and
+// class -1.
+const DetectionsLayout = "boxes[N,K,4]=x,y,w,h;scores[N,K];classes[N,K]"
+
+// Outputs lists every Output of a backbone's model (Model's outputs).
 var Outputs = []Output{Logits, Features, Stages}
 
-// ParseOutput reads an Output from its name.
+// ParseOutput reads an Output of a backbone's model from its name.
 func ParseOutput(s string) (Output, error) {
 	for _, o := range Outputs {
 		if string(o) == s {
@@ -81,6 +99,7 @@ const (
 const (
 	MaxImage   = 1 << 14
 	MaxClasses = 1 << 24
+	MaxTopK    = 1 << 24
 )
 
 // Network is what metadata says about the network a model holds; a field
@@ -97,10 +116,23 @@ type Meta struct {
 	Mean, Std                  []float32
 	ClassNames                 []string // nil when unknown
 	Output                     Output
-	Weights                    string // WeightsInit, WeightsBest, WeightsLast, or "" when unknown
+	Detection                  Detection // Output Detections only; zero otherwise
+	Weights                    string    // WeightsInit, WeightsBest, WeightsLast, or "" when unknown
 	Seed                       uint64
 	Epoch, Step                int // of trained weights
 	Version                    string
+}
+
+// Detection is how a detector (Output Detections) selects its boxes.
+type Detection struct {
+	// TopK is the number of slots per image (K of DetectionsLayout).
+	TopK int
+	// ScoreThreshold is the least score of a box kept, in [0, 1].
+	ScoreThreshold float64
+	// IoUThreshold is the per-class NMS threshold in [0, 1]: a box whose
+	// IoU with a better box of its class exceeds it is dropped; 1 keeps
+	// every box.
+	IoUThreshold float64
 }
 
 // ErrNotAsvit marks a model without asvit metadata.
@@ -130,6 +162,12 @@ func (m Meta) Encode() (map[string]string, error) {
 		if *v != 0 {
 			props[key] = strconv.Itoa(*v)
 		}
+	}
+	if m.Output == Detections {
+		props[KeyTopK] = strconv.Itoa(m.Detection.TopK)
+		props[KeyScoreThreshold] = strconv.FormatFloat(m.Detection.ScoreThreshold, 'g', -1, 64)
+		props[KeyIoUThreshold] = strconv.FormatFloat(m.Detection.IoUThreshold, 'g', -1, 64)
+		props[KeyLayout] = DetectionsLayout
 	}
 	if m.Weights != "" {
 		props[KeyWeights] = m.Weights
@@ -193,8 +231,13 @@ func Decode(props map[string]string) (Meta, error) {
 		}
 	}
 	m.Version = props[KeyVersion]
-	if m.Output, err = ParseOutput(props[KeyOutput]); err != nil {
-		return m, fmt.Errorf("metadata %s: %w", KeyOutput, err)
+	if props[KeyOutput] == string(Detections) {
+		m.Output = Detections
+		if m.Detection, err = decodeDetection(props); err != nil {
+			return m, err
+		}
+	} else if m.Output, err = ParseOutput(props[KeyOutput]); err != nil {
+		return m, fmt.Errorf("metadata %s: %w (or %s)", KeyOutput, err, Detections)
 	}
 	if s, ok := props[KeyClassNames]; ok {
 		if err := json.Unmarshal([]byte(s), &m.ClassNames); err != nil || m.ClassNames == nil {
@@ -226,6 +269,34 @@ func Decode(props map[string]string) (Meta, error) {
 		}
 	}
 	return m, nil
+}
+
+// decodeDetection reads the keys that a detector's metadata must hold.
+func decodeDetection(props map[string]string) (Detection, error) {
+	var d Detection
+	for _, key := range []string{KeyTopK, KeyScoreThreshold, KeyIoUThreshold, KeyLayout} {
+		if _, ok := props[key]; !ok {
+			return d, fmt.Errorf("metadata key %s is missing (required with %s %s)", key, KeyOutput, Detections)
+		}
+	}
+	if s := props[KeyLayout]; s != DetectionsLayout {
+		return d, fmt.Errorf("metadata %s is %q, want %q (a newer layout?)", KeyLayout, s, DetectionsLayout)
+	}
+	var err error
+	if d.TopK, err = strconv.Atoi(props[KeyTopK]); err != nil || d.TopK < 1 || d.TopK > MaxTopK {
+		return d, fmt.Errorf("metadata %s is %q, want an integer in 1..%d", KeyTopK, props[KeyTopK], MaxTopK)
+	}
+	for _, t := range []struct {
+		key string
+		dst *float64
+	}{{KeyScoreThreshold, &d.ScoreThreshold}, {KeyIoUThreshold, &d.IoUThreshold}} {
+		v, err := strconv.ParseFloat(props[t.key], 64)
+		if err != nil || !(v >= 0 && v <= 1) {
+			return d, fmt.Errorf("metadata %s is %q, want a number in [0, 1]", t.key, props[t.key])
+		}
+		*t.dst = v
+	}
+	return d, nil
 }
 
 // optional returns the optional integers of m by key.

@@ -63,6 +63,8 @@ func FuzzDecode(f *testing.F) {
 	f.Add(strings.Replace(good, `"logits"`, `"stages"`, 1))
 	f.Add(strings.Replace(good, `{`, `{"asvit.weights":"best","asvit.seed":"7","asvit.epoch":"2","asvit.patch_stride":"8",`, 1))
 	f.Add(strings.Replace(good, `{`, `{"asvit.seed":"7","asvit.step":"0",`, 1))
+	f.Add(strings.Replace(strings.Replace(good, `"logits"`, `"detections"`, 1), `{`,
+		`{"asvit.top_k":"100","asvit.score_threshold":"0.25","asvit.iou_threshold":"1","asvit.layout":"`+DetectionsLayout+`",`, 1))
 	f.Add(`{"asvit.arch":"x"}`)
 	f.Add(`{}`)
 	f.Fuzz(func(t *testing.T, text string) {
@@ -96,5 +98,51 @@ func TestParseFloats(t *testing.T) {
 	}
 	if got := FormatFloats([]float32{0.1, 0.226, 3}); got != "0.1,0.226,3" {
 		t.Errorf("FormatFloats: %q", got)
+	}
+}
+
+func TestDetectionMetadata(t *testing.T) {
+	meta := Meta{Network: Network{Arch: seedArch, Image: 32, Channels: 1, Classes: 2}, Mean: []float32{0.5}, Std: []float32{0.25},
+		ClassNames: []string{"square", "cross"}, Output: Detections,
+		Detection: Detection{TopK: 20, ScoreThreshold: 0.3, IoUThreshold: 0.5}}
+	good, err := meta.Encode()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for key, want := range map[string]string{KeyOutput: "detections", KeyTopK: "20", KeyScoreThreshold: "0.3", KeyIoUThreshold: "0.5", KeyLayout: DetectionsLayout} {
+		if good[key] != want {
+			t.Errorf("%s = %q, want %q", key, good[key], want)
+		}
+	}
+	if got, err := Decode(good); err != nil || !reflect.DeepEqual(got, meta) {
+		t.Fatalf("decoded %+v, %v; want %+v", got, err, meta)
+	}
+	for _, c := range []struct {
+		key, value string // value "" deletes the key
+		err        string
+	}{
+		{KeyTopK, "", "metadata key asvit.top_k is missing (required with asvit.output detections)"},
+		{KeyLayout, "", "asvit.layout is missing"},
+		{KeyLayout, "boxes[N,K,4]=x1,y1,x2,y2", "a newer layout"},
+		{KeyTopK, "0", "asvit.top_k is \"0\", want an integer in 1..16777216"},
+		{KeyScoreThreshold, "1.5", "asvit.score_threshold is \"1.5\", want a number in [0, 1]"},
+		{KeyIoUThreshold, "NaN", "asvit.iou_threshold is \"NaN\""},
+		{KeyOutput, "boxes", "want logits, features or stages (or detections)"},
+	} {
+		props := maps.Clone(good)
+		if c.value == "" {
+			delete(props, c.key)
+		} else {
+			props[c.key] = c.value
+		}
+		if _, err := Decode(props); err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s = %q: error %v, want %q", c.key, c.value, err, c.err)
+		}
+	}
+	// The detection keys mean nothing to other outputs.
+	props := maps.Clone(good)
+	props[KeyOutput] = string(Logits)
+	if got, err := Decode(props); err != nil || got.Detection != (Detection{}) {
+		t.Errorf("logits with detection keys: %+v, %v", got.Detection, err)
 	}
 }

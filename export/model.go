@@ -3,6 +3,7 @@ package export
 import (
 	"fmt"
 
+	"github.com/asvit/asvit/graphgen"
 	"github.com/asvit/asvit/vit"
 )
 
@@ -48,4 +49,27 @@ func Model(model vit.Model, weights [][]float32, meta Meta) ([]byte, Meta, error
 		return nil, meta, fmt.Errorf("export: serialise model: %w", err)
 	}
 	return b, meta, nil
+}
+
+// Graph serialises g, a finished graph with its weights as initializers,
+// with meta as its metadata: the writer of the models that Model does not
+// build, such as package detect's detectors (Output Detections). meta must
+// be complete, as Decode requires; it is checked by encoding and decoding
+// it before anything is written.
+func Graph(g *graphgen.Graph, meta Meta) ([]byte, error) {
+	props, err := meta.Encode()
+	if err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	if _, err := Decode(props); err != nil {
+		return nil, fmt.Errorf("export: %w", err)
+	}
+	for k, v := range props {
+		g.Metadata[k] = v
+	}
+	b, err := g.Model()
+	if err != nil {
+		return nil, fmt.Errorf("export: serialise model: %w", err)
+	}
+	return b, nil
 }

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/advancedclimatesystems/gonnx/onnx"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/asvit/asvit/graphgen"
 	"github.com/asvit/asvit/internal/prereq"
 	"github.com/asvit/asvit/vit"
 )
@@ -138,5 +140,36 @@ func BenchmarkModel(b *testing.B) {
 		if _, _, err := Model(m, w, Meta{Mean: []float32{0.3}, Std: []float32{0.35}}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestGraphWritesMetadata writes a graph built elsewhere with a detector's
+// metadata, and refuses incomplete metadata.
+func TestGraphWritesMetadata(t *testing.T) {
+	build := func() *graphgen.Graph {
+		g := graphgen.New("t")
+		g.DynamicBatch = true
+		g.Output("y", g.Sigmoid(g.Input(vit.InputName, graphgen.Float32, 1, 1, 8, 8)))
+		return g
+	}
+	meta := Meta{Network: Network{Arch: tinyArch, Image: 8, Channels: 1, Classes: 3}, Mean: []float32{0.5}, Std: []float32{0.5},
+		Output: Detections, Detection: Detection{TopK: 5, ScoreThreshold: 0.1, IoUThreshold: 0.6}, Version: "v1"}
+	b, err := Graph(build(), meta)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, props := decodeModel(t, b)
+	if got, err := Decode(props); err != nil || !reflect.DeepEqual(got, meta) {
+		t.Errorf("decoded %+v, %v; want %+v", got, err, meta)
+	}
+	bad := meta
+	bad.Detection.TopK = 0
+	if _, err := Graph(build(), bad); err == nil || !strings.Contains(err.Error(), "asvit.top_k") {
+		t.Errorf("top-k 0: %v", err)
+	}
+	bad = meta
+	bad.Std = nil
+	if _, err := Graph(build(), bad); err == nil || !strings.Contains(err.Error(), "asvit.std") {
+		t.Errorf("no std: %v", err)
 	}
 }

@@ -15,6 +15,25 @@
 // Parameters are initializers (for exported models) or graph inputs (for
 // graphs whose weights change between runs), chosen by Graph.ParamsAsInputs.
 //
+// # Data-dependent shapes
+//
+// One op's result has a size that depends on the data: NonMaxSuppression's
+// [M, 3] selected indices. Its M is the marker Dynamic in the shape (and a
+// dim_param in the serialised model). Rather than making every op's shape
+// inference symbolic, only Identity, Slice (off that axis), GatherND (from
+// its indices) and ScatterND (into its data's static shape) accept such a
+// value; any other op refuses it when built. A detector's export thus
+// turns the selection into a static keep mask at once: GatherND of the
+// candidates' scores at the selected indices, scattered by ScatterND into
+// zeros.
+//
+// # Forward-only ops
+//
+// The ops that decoding and export need (MaxPool, Sigmoid, Min, the
+// comparisons and logical ops, Where, TopK, GatherElements, GatherND,
+// ScatterND, NonMaxSuppression) have no VJP or JVP rule: differentiating
+// through them fails, naming the op. TopK is the one op with two results.
+//
 // # Errors
 //
 // Op methods panic with a *BuildError when their operands are wrong, which

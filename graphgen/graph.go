@@ -3,7 +3,9 @@ package graphgen
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -33,7 +35,8 @@ type Graph struct {
 }
 
 // Value is a statically shaped tensor of a Graph: an input, a parameter, a
-// constant or a node output.
+// constant or a node output. A node output may have one data-dependent
+// dimension instead (see Dynamic).
 type Value struct {
 	g     *Graph
 	name  string
@@ -42,7 +45,25 @@ type Value struct {
 	node  *Node
 	data  any // []float32, []float64, []int64 or []bool for constants and initialised parameters
 	kind  valueKind
+	// dyn names the data-dependent dimension (Dynamic in shape) for the
+	// serialised model's dim_param; "" when the shape is static.
+	dyn string
 }
+
+// Dynamic marks, in a node output's shape, a dimension whose extent depends
+// on the data: the number of boxes NonMaxSuppression selects. Such a value
+// is not statically shaped, so only Identity, Slice, GatherND and
+// ScatterND accept it, each checking that the data-dependent axis is one it
+// can carry through; every other op refuses it, which keeps their shape
+// inference static and exact. The serialised model declares the dimension
+// as a dim_param named after the op that made it.
+const Dynamic = -1
+
+// takesDynamic lists the ops that accept an operand with a Dynamic
+// dimension: Identity (for Output) and Slice carry it through, GatherND
+// carries it from its indices to its result, and ScatterND consumes it
+// into the static shape of its data.
+var takesDynamic = map[string]bool{"Identity": true, "Slice": true, "GatherND": true, "ScatterND": true}
 
 type valueKind int
 
@@ -112,8 +133,13 @@ func (v *Value) Name() string { return v.name }
 // DType returns the element type.
 func (v *Value) DType() DType { return v.dtype }
 
-// Shape returns a copy of the static shape.
+// Shape returns a copy of the shape, with Dynamic at a data-dependent
+// dimension.
 func (v *Value) Shape() []int { return slices.Clone(v.shape) }
+
+// DynamicAxis returns the axis of v's data-dependent dimension, or -1 when
+// v is statically shaped.
+func (v *Value) DynamicAxis() int { return slices.Index(v.shape, Dynamic) }
 
 // Dim returns dimension i; negative i counts from the end.
 func (v *Value) Dim(i int) int {
@@ -126,8 +152,13 @@ func (v *Value) Dim(i int) int {
 // Rank returns the number of dimensions.
 func (v *Value) Rank() int { return len(v.shape) }
 
-// Size returns the number of elements.
-func (v *Value) Size() int { return numel(v.shape) }
+// Size returns the number of elements, or -1 when a dimension is Dynamic.
+func (v *Value) Size() int {
+	if v.DynamicAxis() >= 0 {
+		return -1
+	}
+	return numel(v.shape)
+}
 
 // Graph returns the graph the value belongs to.
 func (v *Value) Graph() *Graph { return v.g }
@@ -146,7 +177,19 @@ func (v *Value) IsInput() bool {
 // ConstData returns the data of a constant or initialised parameter, else nil.
 func (v *Value) ConstData() any { return v.data }
 
-func (v *Value) String() string { return fmt.Sprintf("%s%v %v", v.name, v.shape, v.dtype) }
+func (v *Value) String() string { return fmt.Sprintf("%s%s %v", v.name, shapeString(v.shape), v.dtype) }
+
+// shapeString formats a shape as fmt does a []int, with ? for Dynamic.
+func shapeString(shape []int) string {
+	dims := make([]string, len(shape))
+	for i, d := range shape {
+		dims[i] = "?"
+		if d != Dynamic {
+			dims[i] = strconv.Itoa(d)
+		}
+	}
+	return "[" + strings.Join(dims, " ") + "]"
+}
 
 func numel(shape []int) int {
 	n := 1
@@ -302,7 +345,7 @@ func (g *Graph) Output(name string, v *Value) *Value {
 	}
 	out := v
 	if v.kind != kindNode || slices.Contains(g.outputs, v) {
-		out = g.op1("Identity", []*Value{v}, nil, v.dtype, v.shape)
+		out = g.Identity(v)
 	}
 	if out.name != name {
 		delete(g.taken, out.name)
@@ -317,6 +360,9 @@ func (g *Graph) addNode(op string, inputs []*Value, attrs map[string]any, dts []
 	for _, in := range inputs {
 		if in != nil && in.g != g {
 			fail(op, "operand %s belongs to another graph", in.name)
+		}
+		if in != nil && in.DynamicAxis() >= 0 && !takesDynamic[op] {
+			fail(op, "operand %s has a data-dependent dimension, which only %s accept", in, strings.Join(slices.Sorted(maps.Keys(takesDynamic)), ", "))
 		}
 	}
 	n := &Node{Op: op, Name: g.autoName(op), Inputs: inputs, Attrs: attrs}

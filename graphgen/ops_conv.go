@@ -123,3 +123,33 @@ func (g *Graph) ConvTranspose(x, w *Value, p ConvParams, outputShape [2]int) *Va
 	attrs["output_padding"] = ints64(outPad[:])
 	return g.op1(op, []*Value{x, w}, attrs, dt, []int{x.Dim(0), w.Dim(1) * p.Group, outputShape[0], outputShape[1]})
 }
+
+// MaxPool returns the 2-D max pooling (NCHW) of x with a kh×kw kernel at
+// the geometry p (strides, dilations, pads; Group must be 0 or 1). Padded
+// cells never win: they count as -∞. ONNX Runtime requires each pad to be
+// smaller than the kernel along its axis.
+func (g *Graph) MaxPool(x *Value, kernel [2]int, p ConvParams) *Value {
+	const op = "MaxPool"
+	p = p.normalized()
+	needFloat(op, x)
+	if x.Rank() != 4 {
+		fail(op, "input %s must have rank 4 (N×C×H×W)", x)
+	}
+	if p.Group != 1 {
+		fail(op, "group %d; pooling has none", p.Group)
+	}
+	p.checkGeometry(op, 1, 1)
+	shape := []int{x.Dim(0), x.Dim(1), 0, 0}
+	for i := range 2 {
+		if kernel[i] < 1 || p.Pads[i] >= kernel[i] || p.Pads[i+2] >= kernel[i] {
+			fail(op, "kernel %v with pads %v: want kernel ≥ 1 and each pad below its kernel side", kernel, p.Pads)
+		}
+		shape[2+i] = ConvOutSize(x.Dim(2+i), kernel[i], p.Strides[i], p.Dilations[i], p.Pads[i], p.Pads[i+2])
+		if shape[2+i] < 1 {
+			fail(op, "input %s with kernel %v and %+v gives an empty output", x, kernel, p)
+		}
+	}
+	attrs := p.attrs()
+	attrs["kernel_shape"] = ints64(kernel[:])
+	return g.op1(op, []*Value{x}, attrs, x.dtype, shape)
+}

@@ -92,9 +92,11 @@ func (g *Graph) Sin(x *Value) *Value { return g.unary("Sin", x) }
 // Cos returns cos x.
 func (g *Graph) Cos(x *Value) *Value { return g.unary("Cos", x) }
 
-// Identity returns a copy of x.
+// Identity returns a copy of x (which may have a Dynamic dimension).
 func (g *Graph) Identity(x *Value) *Value {
-	return g.op1("Identity", []*Value{x}, nil, x.dtype, slices.Clone(x.shape))
+	y := g.op1("Identity", []*Value{x}, nil, x.dtype, slices.Clone(x.shape))
+	y.dyn = x.dyn
+	return y
 }
 
 // GELU returns the exact GELU, x·(1+erf(x/√2))/2, as primitive ops.
@@ -106,4 +108,70 @@ func (g *Graph) GELU(x *Value) *Value {
 // Cast converts x to dtype dt.
 func (g *Graph) Cast(x *Value, dt DType) *Value {
 	return g.op1("Cast", []*Value{x}, map[string]any{"to": int64(dt.proto())}, dt, slices.Clone(x.shape))
+}
+
+// Sigmoid returns 1/(1+e⁻ˣ).
+func (g *Graph) Sigmoid(x *Value) *Value { return g.unary("Sigmoid", x) }
+
+// Min returns the elementwise minimum with broadcasting.
+func (g *Graph) Min(a, b *Value) *Value { return g.binary("Min", a, b) }
+
+// compare applies a comparison with broadcasting; the result is Bool.
+// Only Equal compares Bool operands.
+func (g *Graph) compare(op string, a, b *Value) *Value {
+	if sameDType(op, a, b) == Bool && op != "Equal" {
+		fail(op, "operands %s and %s are Bool; compare numbers", a, b)
+	}
+	return g.op1(op, []*Value{a, b}, nil, Bool, BroadcastShape(op, a.shape, b.shape))
+}
+
+// Equal returns a == b with broadcasting, as Bool.
+func (g *Graph) Equal(a, b *Value) *Value { return g.compare("Equal", a, b) }
+
+// Less returns a < b with broadcasting, as Bool.
+func (g *Graph) Less(a, b *Value) *Value { return g.compare("Less", a, b) }
+
+// LessOrEqual returns a ≤ b with broadcasting, as Bool.
+func (g *Graph) LessOrEqual(a, b *Value) *Value { return g.compare("LessOrEqual", a, b) }
+
+// Greater returns a > b with broadcasting, as Bool.
+func (g *Graph) Greater(a, b *Value) *Value { return g.compare("Greater", a, b) }
+
+// GreaterOrEqual returns a ≥ b with broadcasting, as Bool.
+func (g *Graph) GreaterOrEqual(a, b *Value) *Value { return g.compare("GreaterOrEqual", a, b) }
+
+func needBool(op string, vs ...*Value) {
+	for _, v := range vs {
+		if v.dtype != Bool {
+			fail(op, "operand %s must be Bool", v)
+		}
+	}
+}
+
+// And returns a ∧ b with broadcasting (Bool operands).
+func (g *Graph) And(a, b *Value) *Value {
+	needBool("And", a, b)
+	return g.binary("And", a, b)
+}
+
+// Or returns a ∨ b with broadcasting (Bool operands).
+func (g *Graph) Or(a, b *Value) *Value {
+	needBool("Or", a, b)
+	return g.binary("Or", a, b)
+}
+
+// Not returns ¬x (Bool operand).
+func (g *Graph) Not(x *Value) *Value {
+	needBool("Not", x)
+	return g.op1("Not", []*Value{x}, nil, Bool, slices.Clone(x.shape))
+}
+
+// Where returns x where cond holds and y elsewhere, with all three
+// broadcast together; cond is Bool, x and y share a dtype.
+func (g *Graph) Where(cond, x, y *Value) *Value {
+	const op = "Where"
+	needBool(op, cond)
+	dt := sameDType(op, x, y)
+	shape := BroadcastShape(op, BroadcastShape(op, cond.shape, x.shape), y.shape)
+	return g.op1(op, []*Value{cond, x, y}, nil, dt, shape)
 }

@@ -50,7 +50,7 @@ func (g *Graph) Transpose(x *Value, perm ...int) *Value {
 }
 
 // Slice takes x[start:end:step] along each listed axis (steps ≥ 1; ends are
-// clamped to the extent).
+// clamped to the extent). x may have a Dynamic dimension on another axis.
 func (g *Graph) Slice(x *Value, axes, starts, ends, steps []int) *Value {
 	const op = "Slice"
 	if len(starts) != len(axes) || len(ends) != len(axes) || len(steps) != len(axes) {
@@ -61,6 +61,9 @@ func (g *Graph) Slice(x *Value, axes, starts, ends, steps []int) *Value {
 	clampedEnds := make([]int, len(axes))
 	for i, a := range axes {
 		a = normAxis(op, a, x.Rank())
+		if a == x.DynamicAxis() {
+			fail(op, "axis %d of %s is data-dependent and cannot be sliced", a, x)
+		}
 		normAxes[i] = a
 		s, e, st := starts[i], min(ends[i], x.shape[a]), steps[i]
 		if st < 1 || s < 0 || s >= e {
@@ -70,7 +73,9 @@ func (g *Graph) Slice(x *Value, axes, starts, ends, steps []int) *Value {
 		out[a] = (e - s + st - 1) / st
 	}
 	attrs := map[string]any{"axes": ints64(normAxes), "starts": ints64(starts), "ends": ints64(clampedEnds), "steps": ints64(steps)}
-	return g.op1(op, []*Value{x}, attrs, x.dtype, out)
+	y := g.op1(op, []*Value{x}, attrs, x.dtype, out)
+	y.dyn = x.dyn
+	return y
 }
 
 // Concat joins values along axis.

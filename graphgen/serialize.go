@@ -177,7 +177,10 @@ func (g *Graph) valueInfo(v *Value) *onnx.ValueInfoProto {
 	shape := &onnx.TensorShapeProto{}
 	for i, d := range v.shape {
 		dim := &onnx.TensorShapeProto_Dimension{Value: &onnx.TensorShapeProto_Dimension_DimValue{DimValue: int64(d)}}
-		if i == 0 && g.DynamicBatch {
+		switch {
+		case d == Dynamic:
+			dim.Value = &onnx.TensorShapeProto_Dimension_DimParam{DimParam: v.dyn}
+		case i == 0 && g.DynamicBatch:
 			dim.Value = &onnx.TensorShapeProto_Dimension_DimParam{DimParam: "N"}
 		}
 		shape.Dim = append(shape.Dim, dim)

@@ -15,8 +15,9 @@ import (
 // feed for a parameter with data overrides it. Constants and initialised
 // parameters use their own data, converted to float64. Only the nodes the
 // outputs need are evaluated. Run returns one newly allocated row-major
-// slice per output. Errors name the node, its op and what is missing or
-// unsupported.
+// slice per output; an output with a graphgen.Dynamic dimension has the
+// length its evaluation gave. Errors name the node, its op and what is
+// missing or unsupported.
 func Run(outputs []*graphgen.Value, feeds map[*graphgen.Value][]float64) ([][]float64, error) {
 	if len(outputs) == 0 {
 		return nil, errors.New("eval: no outputs requested")
@@ -133,12 +134,15 @@ func b2f(b bool) float64 {
 }
 
 func evalNode(n *graphgen.Node, vals map[*graphgen.Value]*tensor, feeds map[*graphgen.Value][]float64) error {
-	op, ok := ops[n.Op]
+	op, ok := multiOps[n.Op]
+	if single, ok1 := ops[n.Op]; ok1 {
+		op, ok = func(n *graphgen.Node, in []*tensor) ([]*tensor, error) {
+			t, err := single(n, in)
+			return []*tensor{t}, err
+		}, true
+	}
 	if !ok {
 		return fmt.Errorf("op %s is not supported; add it to the table in graphgen/eval/ops.go", n.Op)
-	}
-	if len(n.Outputs) != 1 {
-		return fmt.Errorf("%d outputs, only single-output nodes are supported", len(n.Outputs))
 	}
 	in := make([]*tensor, len(n.Inputs))
 	for i, v := range n.Inputs {
@@ -151,16 +155,26 @@ func evalNode(n *graphgen.Node, vals map[*graphgen.Value]*tensor, feeds map[*gra
 		}
 		in[i] = t
 	}
-	out, err := op(n, in)
+	outs, err := op(n, in)
 	if err != nil {
 		return err
 	}
-	res := n.Outputs[0]
-	if !slices.Equal(out.shape, res.Shape()) {
-		return fmt.Errorf("computed shape %v differs from the declared %s", out.shape, res)
+	if len(outs) != len(n.Outputs) {
+		return fmt.Errorf("computed %d outputs, the node declares %d", len(outs), len(n.Outputs))
 	}
-	vals[res] = roundTo(res.DType(), out)
+	for i, res := range n.Outputs {
+		if !shapeMatches(outs[i].shape, res.Shape()) {
+			return fmt.Errorf("computed shape %v differs from the declared %s", outs[i].shape, res)
+		}
+		vals[res] = roundTo(res.DType(), outs[i])
+	}
 	return nil
+}
+
+// shapeMatches reports whether a computed shape fits a declared one, whose
+// graphgen.Dynamic dimensions take any extent.
+func shapeMatches(got, declared []int) bool {
+	return slices.EqualFunc(got, declared, func(g, d int) bool { return g == d || d == graphgen.Dynamic })
 }
 
 // roundTo applies the value set of dt: integers truncate toward zero, Bool

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/asvit/asvit/graphgen"
@@ -205,4 +206,63 @@ func convTranspose(n *graphgen.Node, in []*tensor) (*tensor, error) {
 		}
 	}
 	return &tensor{shape: []int{nb, m, oh, ow}, data: out}, nil
+}
+
+// maxPool is y[n,c,i,j] = max_{p,q} x[n,c, i·s0−pt+p·d0, j·s1−pl+q·d1] over
+// the kernel_shape window cells inside x (padding never wins; a window
+// entirely in the padding gives -∞), NCHW, ceil_mode and storage_order 0.
+func maxPool(n *graphgen.Node, in []*tensor) (*tensor, error) {
+	if err := arity(in, 1, 0); err != nil {
+		return nil, err
+	}
+	x := in[0]
+	ks, err := requiredInts(n, "kernel_shape")
+	if err != nil {
+		return nil, err
+	}
+	if len(ks) != 2 || ks[0] < 1 || ks[1] < 1 {
+		return nil, fmt.Errorf("kernel_shape %v: want 2 sides ≥ 1 (2-D only)", ks)
+	}
+	for _, key := range []string{"ceil_mode", "storage_order"} {
+		if v, err := intAttr(n, key, 0); err != nil || v != 0 {
+			return nil, fmt.Errorf("attribute %s = %d is unsupported (0 only) %v", key, v, err)
+		}
+	}
+	// The kernel stands in the place of a convolution weight's sides.
+	g, err := readConvGeom(n, x, &tensor{shape: []int{1, 1, ks[0], ks[1]}})
+	if err != nil {
+		return nil, err
+	}
+	if g.group != 1 {
+		return nil, fmt.Errorf("group %d; pooling has none", g.group)
+	}
+	nb, c, h, wd := x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+	oh := (h+g.pads[0]+g.pads[2]-g.dilations[0]*(ks[0]-1)-1)/g.strides[0] + 1
+	ow := (wd+g.pads[1]+g.pads[3]-g.dilations[1]*(ks[1]-1)-1)/g.strides[1] + 1
+	if oh < 1 || ow < 1 {
+		return nil, fmt.Errorf("input %v with kernel %v gives an empty output", x.shape, ks)
+	}
+	out := make([]float64, nb*c*oh*ow)
+	for plane := range nb * c {
+		src := x.data[plane*h*wd:][:h*wd]
+		for i := range oh {
+			for j := range ow {
+				m := math.Inf(-1)
+				for p := range ks[0] {
+					r := i*g.strides[0] - g.pads[0] + p*g.dilations[0]
+					if r < 0 || r >= h {
+						continue
+					}
+					for q := range ks[1] {
+						col := j*g.strides[1] - g.pads[1] + q*g.dilations[1]
+						if col >= 0 && col < wd {
+							m = math.Max(m, src[r*wd+col])
+						}
+					}
+				}
+				out[(plane*oh+i)*ow+j] = m
+			}
+		}
+	}
+	return &tensor{shape: []int{nb, c, oh, ow}, data: out}, nil
 }

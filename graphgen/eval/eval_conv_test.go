@@ -110,3 +110,27 @@ func TestGroupedConvIsPerGroupConvs(t *testing.T) {
 	exactly(t, got[0], got[1])
 	exactly(t, got[2], got[3])
 }
+
+func TestMaxPoolMatchesORT(t *testing.T) {
+	pool := func(x []int, k [2]int, p graphgen.ConvParams) func(tg *testGraph) *graphgen.Value {
+		return func(tg *testGraph) *graphgen.Value { return tg.MaxPool(tg.in(-1, 1, x...), k, p) }
+	}
+	checkAgainstORT(t, []opCase{
+		{"MaxPool3x3Same", 1, pool([]int{2, 3, 7, 6}, [2]int{3, 3}, graphgen.ConvParams{Pads: [4]int{1, 1, 1, 1}})},
+		{"MaxPool2x2Stride2", 1, pool([]int{1, 2, 8, 8}, [2]int{2, 2}, graphgen.ConvParams{Strides: [2]int{2, 2}})},
+		{"MaxPoolAsymmetric", 1, pool([]int{1, 2, 9, 7}, [2]int{3, 2},
+			graphgen.ConvParams{Strides: [2]int{2, 1}, Pads: [4]int{2, 0, 0, 1}})},
+		{"MaxPoolDilated", 1, pool([]int{2, 1, 9, 9}, [2]int{2, 3},
+			graphgen.ConvParams{Strides: [2]int{1, 2}, Dilations: [2]int{2, 2}, Pads: [4]int{1, 1, 0, 2}})},
+	})
+}
+
+func TestMaxPoolByHand(t *testing.T) {
+	g := graphgen.New("hand")
+	x := g.Const(graphgen.Float64, []int{1, 1, 3, 3}, []float64{1, 5, 3, 4, 2, 6, 7, 8, 0})
+	y := g.MaxPool(x, [2]int{3, 3}, graphgen.ConvParams{Pads: [4]int{1, 1, 1, 1}})
+	exactly(t, runOne(t, y, nil), []float64{5, 6, 6, 8, 8, 8, 8, 8, 8})
+	// A negative plane: the padding never wins.
+	neg := g.Const(graphgen.Float64, []int{1, 1, 1, 2}, []float64{-3, -2})
+	exactly(t, runOne(t, g.MaxPool(neg, [2]int{1, 2}, graphgen.ConvParams{Pads: [4]int{0, 1, 0, 1}}), nil), []float64{-3, -2, -2})
+}

@@ -11,6 +11,9 @@ import (
 // must not modify its operands.
 type opFunc func(n *graphgen.Node, in []*tensor) (*tensor, error)
 
+// multiOpFunc is opFunc for ops with several outputs, returned in order.
+type multiOpFunc func(n *graphgen.Node, in []*tensor) ([]*tensor, error)
+
 // ops is the registry of supported ops by ONNX name.
 var ops = map[string]opFunc{
 	// eval_elementwise.go
@@ -30,7 +33,20 @@ var ops = map[string]opFunc{
 	"Sin":        unary(math.Sin),
 	"Cos":        unary(math.Cos),
 	"Identity":   unary(func(x float64) float64 { return x }),
+	"Sigmoid":    unary(func(x float64) float64 { return 1 / (1 + math.Exp(-x)) }),
 	"Cast":       cast,
+	"Min":        binary(math.Min),
+
+	// eval_logic.go
+	"Equal":          binary(func(a, b float64) float64 { return b2f(a == b) }),
+	"Less":           binary(func(a, b float64) float64 { return b2f(a < b) }),
+	"LessOrEqual":    binary(func(a, b float64) float64 { return b2f(a <= b) }),
+	"Greater":        binary(func(a, b float64) float64 { return b2f(a > b) }),
+	"GreaterOrEqual": binary(func(a, b float64) float64 { return b2f(a >= b) }),
+	"And":            binary(func(a, b float64) float64 { return b2f(a != 0 && b != 0) }),
+	"Or":             binary(func(a, b float64) float64 { return b2f(a != 0 || b != 0) }),
+	"Not":            unary(func(x float64) float64 { return b2f(x == 0) }),
+	"Where":          where,
 
 	// eval_linalg.go
 	"MatMul": matMul,
@@ -39,6 +55,7 @@ var ops = map[string]opFunc{
 	// eval_conv.go
 	"Conv":          conv,
 	"ConvTranspose": convTranspose,
+	"MaxPool":       maxPool,
 
 	// eval_shape.go
 	"Reshape":   reshape,
@@ -57,4 +74,16 @@ var ops = map[string]opFunc{
 	"Softmax":            softmax(false),
 	"LogSoftmax":         softmax(true),
 	"LayerNormalization": layerNorm,
+
+	// eval_index.go
+	"GatherElements":    gatherElements,
+	"GatherND":          gatherND,
+	"ScatterND":         scatterND,
+	"NonMaxSuppression": nonMaxSuppression,
+}
+
+// multiOps is the registry of ops with several outputs.
+var multiOps = map[string]multiOpFunc{
+	// eval_index.go
+	"TopK": topK,
 }

@@ -113,6 +113,8 @@ func runORT(t testing.TB, g *graphgen.Graph, feeds map[*graphgen.Value][]float64
 			res[i] = o.GetData()
 		case *ort.Tensor[int64]:
 			res[i] = convert(o.GetData(), func(x int64) float64 { return float64(x) })
+		case *ort.Tensor[bool]:
+			res[i] = convert(o.GetData(), b2f)
 		default:
 			t.Fatalf("output %s has unsupported type %T", outNames[i], o)
 		}
@@ -136,6 +138,8 @@ func ortTensor(v *graphgen.Value, data []float64) (ort.Value, error) {
 		return ort.NewTensor(shape, data)
 	case graphgen.Int64:
 		return ort.NewTensor(shape, convert(data, func(x float64) int64 { return int64(x) }))
+	case graphgen.Bool:
+		return ort.NewTensor(shape, convert(data, func(x float64) bool { return x != 0 }))
 	}
 	return nil, errors.New("unsupported dtype")
 }
