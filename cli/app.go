@@ -58,7 +58,7 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				Usage: "where models run: cpu, cuda or cuda:N (cuda needs a GPU build of ONNX Runtime named by " + ort.LibraryEnv + ")"},
 		},
 		Commands: []*cli.Command{infoCommand(), exportCommand(), predictCommand(rt), inspectCommand(),
-			complexityCommand(rt), searchCommand(rt), scaleCommand(rt), trainCommand(rt), autoCommand(rt), correlateCommand(rt), plotCommand()},
+			complexityCommand(rt), searchCommand(rt), scaleCommand(rt), trainCommand(rt), autoCommand(rt), correlateCommand(rt), plotCommand(), benchCommand(rt)},
 		OnUsageError:   onUsageError,
 		ExitErrHandler: func(*cli.Context, error) {},
 		Action: func(c *cli.Context) error {
@@ -98,11 +98,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	case err == nil:
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintln(stderr, "asvit: interrupted")
-	case errors.As(err, &usage) && app.Command(command) != nil:
+	case errors.As(err, &usage) && knownCommand(app, command):
 		fmt.Fprintf(stderr, "asvit %s: %v\nRun 'asvit %s --help' for usage.\n", command, err, command)
 	case errors.As(err, &usage):
 		fmt.Fprintf(stderr, "asvit: %v\nRun 'asvit --help' for usage.\n", err)
-	case app.Command(command) != nil:
+	case knownCommand(app, command):
 		fmt.Fprintf(stderr, "asvit %s: %v\n", command, err)
 	default:
 		fmt.Fprintf(stderr, "asvit: %v\n", err)

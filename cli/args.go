@@ -11,17 +11,21 @@ import (
 // may follow positional arguments, as in "asvit info ARCH --json": Go's flag
 // parsing, which urfave/cli uses, stops at the first positional argument.
 // Global flags given after the command move before it, the command's flags
-// right after it, then "--" when a positional argument starts with "-", then
-// the positional arguments in their order. Everything after "--" stays
-// positional. A flag whose name is unknown is kept as given, without a
-// value, so parsing reports it. It also returns the command's name, or "".
+// right after it (after its subcommand, as in "asvit bench step", when the
+// first argument after the command names one), then "--" when a positional
+// argument starts with "-", then the positional arguments in their order.
+// Everything after "--" stays positional. A flag whose name is unknown is
+// kept as given, without a value, so parsing reports it. It also returns
+// the command's name, followed by the subcommand's after a space, or "".
 func interspersed(app *cli.App, args []string) (out []string, command string) {
 	if len(args) == 0 {
 		return args, ""
 	}
 	globals := valueFlags(append(slices.Clone(app.Flags), cli.HelpFlag, cli.VersionFlag))
+	var cmd *cli.Command
 	var locals map[string]bool
 	var global, local, positional []string
+	var sub string
 	for i := 1; i < len(args); i++ {
 		a := args[i]
 		if a == "--" {
@@ -30,14 +34,18 @@ func interspersed(app *cli.App, args []string) (out []string, command string) {
 		}
 		name, isFlag := flagName(a)
 		if !isFlag {
-			if command == "" {
+			switch {
+			case command == "":
 				command = a
-				if cmd := app.Command(a); cmd != nil {
+				if cmd = app.Command(a); cmd != nil {
 					locals = valueFlags(append(slices.Clone(cmd.Flags), cli.HelpFlag))
 				}
-				continue
+			case cmd != nil && sub == "" && len(positional) == 0 && len(local) == 0 && cmd.Command(a) != nil:
+				sub = a
+				locals = valueFlags(append(slices.Clone(cmd.Command(a).Flags), cli.HelpFlag))
+			default:
+				positional = append(positional, a)
 			}
-			positional = append(positional, a)
 			continue
 		}
 		_, isGlobal := globals[name]
@@ -56,11 +64,22 @@ func interspersed(app *cli.App, args []string) (out []string, command string) {
 	if command != "" {
 		out = append(out, command)
 	}
+	if sub != "" {
+		out = append(out, sub)
+		command += " " + sub
+	}
 	out = append(out, local...)
 	if slices.ContainsFunc(positional, func(p string) bool { return strings.HasPrefix(p, "-") }) {
 		out = append(out, "--")
 	}
 	return append(out, positional...), command
+}
+
+// knownCommand reports whether command, as interspersed returns it, names
+// a command of app.
+func knownCommand(app *cli.App, command string) bool {
+	name, _, _ := strings.Cut(command, " ")
+	return name != "" && app.Command(name) != nil
 }
 
 // flagName returns the name of a flag argument ("-x", "--name", "--name=v").

@@ -13,10 +13,16 @@
 //     float32 .npy batch, and prints the top classes.
 //   - inspect FILE.onnx: metadata, inputs and outputs, node counts and the
 //     number of parameters of any ONNX model.
+//   - bench step|measure: times training steps against forward passes, or
+//     a new candidate's complexity measurement against a cached one, in one
+//     process, and reports ratios; --profile adds ONNX Runtime's time by op
+//     type and node (package profile), --json writes every number.
 //
-// Every command that takes a topology accepts it as --arch; info and
-// complexity also take it as their one argument, and both given must name
-// the same topology (archArgument).
+// Every command that takes a topology accepts it as --arch; info,
+// complexity and bench's modes also take it as their one argument, and
+// both given must name the same topology (archArgument). bench is the one
+// command with subcommands, its modes; interspersed knows them, so that
+// their flags may follow their arguments as well.
 //
 // # Exit codes
 //

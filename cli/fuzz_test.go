@@ -63,7 +63,7 @@ func FuzzSplitNames(f *testing.F) {
 // FuzzInterspersed checks that reordering keeps every argument, the
 // program name first, and adds at most a "--".
 func FuzzInterspersed(f *testing.F) {
-	for _, s := range []string{"info A --json", "predict a.png -m m --top 3 -- -b.png", "--threads 2 export --arch A", "x -- --", "-"} {
+	for _, s := range []string{"info A --json", "predict a.png -m m --top 3 -- -b.png", "--threads 2 export --arch A", "x -- --", "-", "bench step A --repeat 2 --threads 1", "bench --help measure -- -x"} {
 		f.Add(s)
 	}
 	app := NewApp(io.Discard, io.Discard)

@@ -46,6 +46,21 @@
 // live in host memory, so with CUDA each Run copies inputs to the GPU and
 // outputs back.
 //
+// # Profiling
+//
+// Options.Profile, when not "", turns ONNX Runtime's profiler on: the
+// session records the time of every node of every run and, when it is
+// destroyed, writes them as a Chrome trace JSON file (package profile reads
+// it). Each session gets a file of its own, PREFIX-PID-N_DATE_TIME.json
+// with PREFIX the option, PID the process and N a number that names no
+// file yet; ONNX Runtime adds the date and time. The file's directory is
+// created. Session.ProfilePath returns the file, known from the session's
+// creation but written only by Destroy, and whether it was written;
+// ProfilePaths lists the files that a prefix's destroyed sessions wrote,
+// for callers that do not see the sessions (a train.Stepper, a
+// complexity.Measurer). Profiling says how a session runs, not what it
+// computes, and it slows every run.
+//
 // # Memory
 //
 // Sessions are created with the CPU memory arena and the memory pattern off,

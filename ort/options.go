@@ -3,6 +3,7 @@ package ort
 import (
 	"errors"
 	"fmt"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -21,6 +22,12 @@ type Options struct {
 	Device Device
 	// CUDADevice is the GPU ordinal used when Device is CUDA.
 	CUDADevice int
+	// Profile, when not "", turns ONNX Runtime's profiler on and is the
+	// path prefix of the profiles it writes, one per session (see
+	// Session.ProfilePath). Profiling says how a session runs, not what it
+	// computes; it costs time on every run. It is left out of JSON when
+	// empty, so configurations without it read as before.
+	Profile string `json:",omitempty"`
 }
 
 // Validate reports the first field of o that is out of range.
@@ -42,6 +49,9 @@ func (o Options) Validate() error {
 		}
 	default:
 		return fmt.Errorf("device %q is unknown; allowed: cpu, cuda", string(o.Device))
+	}
+	if o.Profile != "" && strings.HasSuffix(o.Profile, string(filepath.Separator)) {
+		return fmt.Errorf("profile prefix %q ends in a directory; add a file name prefix such as %q", o.Profile, filepath.Join(o.Profile, "profile"))
 	}
 	return nil
 }
@@ -140,12 +150,14 @@ func (l OptLevel) String() string {
 }
 
 // sessionOptions builds ONNX Runtime session options from o, which must be
-// valid. The caller destroys the result once the session exists.
+// valid, with the profiler writing to profile + "_" + a timestamp + ".json"
+// when profile is not "". The caller destroys the result once the session
+// exists.
 //
 // The CPU memory arena and memory pattern are off: with them on, memory has
 // grown across many short-lived sessions, and the tensors here are
 // caller-allocated anyway.
-func (o Options) sessionOptions() (*onnxruntime.SessionOptions, error) {
+func (o Options) sessionOptions(profile string) (*onnxruntime.SessionOptions, error) {
 	so, err := onnxruntime.NewSessionOptions()
 	if err != nil {
 		return nil, fmt.Errorf("create session options: %w", err)
@@ -159,6 +171,9 @@ func (o Options) sessionOptions() (*onnxruntime.SessionOptions, error) {
 		{"set optimisation level", func() error { return so.SetGraphOptimizationLevel(optLevels[o.OptLevel].ort) }},
 		{"disable cpu memory arena", func() error { return so.SetCpuMemArena(false) }},
 		{"disable memory pattern", func() error { return so.SetMemPattern(false) }},
+	}
+	if profile != "" {
+		steps = append(steps, step{"enable profiling", func() error { return so.EnableProfiling(profile) }})
 	}
 	if o.Device == CUDA {
 		steps = append(steps, step{fmt.Sprintf("enable cuda device %d", o.CUDADevice),

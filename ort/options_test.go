@@ -20,6 +20,8 @@ func TestOptionsValidate(t *testing.T) {
 		{Options{Device: "tpu"}, `device "tpu" is unknown; allowed: cpu, cuda`},
 		{Options{CUDADevice: 1}, "cuda device 1 given with device cpu"},
 		{Options{Device: CUDA, CUDADevice: -1}, "cuda device -1 is negative"},
+		{Options{Profile: "out/prof"}, ""},
+		{Options{Profile: "out/"}, `profile prefix "out/" ends in a directory`},
 	}
 	for _, tc := range tests {
 		err := tc.opts.Validate()

@@ -20,6 +20,11 @@ type Session struct {
 	sess    *onnxruntime.DynamicAdvancedSession
 	inputs  []ValueInfo
 	outputs []ValueInfo
+
+	// With profiling on: Options.Profile, the prefix given to ONNX Runtime,
+	// the file it writes ("" until found) and why it was not written.
+	profileKey, profilePrefix, profile string
+	profileErr                         error
 }
 
 // NewSession loads model (ONNX protobuf bytes) with opts. inputs names the
@@ -77,16 +82,28 @@ func newSession(model []byte, inputs, outputs []string, opts Options) (*Session,
 	if err != nil {
 		return nil, err
 	}
-	so, err := opts.sessionOptions()
+	s := &Session{inputs: in, outputs: out}
+	if opts.Profile != "" {
+		s.profileKey = opts.Profile
+		if s.profilePrefix, err = reserveProfile(opts.Profile); err != nil {
+			return nil, err
+		}
+	}
+	so, err := opts.sessionOptions(s.profilePrefix)
 	if err != nil {
 		return nil, err
 	}
 	defer so.Destroy()
-	sess, err := onnxruntime.NewDynamicAdvancedSessionWithONNXData(model, names(in), names(out), so)
+	s.sess, err = onnxruntime.NewDynamicAdvancedSessionWithONNXData(model, names(in), names(out), so)
 	if err != nil {
 		return nil, fmt.Errorf("onnx runtime rejected the model: %w%s", err, saveFailedModel(model))
 	}
-	return &Session{sess: sess, inputs: in, outputs: out}, nil
+	if s.profilePrefix != "" {
+		// ONNX Runtime opens the file as the session starts; a failure
+		// here is looked at again when the session is destroyed.
+		s.profile, _ = findProfile(s.profilePrefix)
+	}
+	return s, nil
 }
 
 // Inputs describes the session's inputs, in Run order.
@@ -215,13 +232,15 @@ func declaredType(v ValueInfo) string {
 }
 
 // Destroy releases the session. It is safe on nil and on a session already
-// destroyed. Tensors used with the session are not affected.
+// destroyed. Tensors used with the session are not affected. A profiling
+// session's profile is written now (see ProfilePath and ProfilePaths).
 func (s *Session) Destroy() {
 	if s == nil || s.sess == nil {
 		return
 	}
 	_ = s.sess.Destroy() // onnxruntime_go's Destroy always returns nil
 	s.sess = nil
+	s.profileErr = s.finishProfile()
 }
 
 // bind picks the declared values named by want, in that order, or all of
