@@ -8,6 +8,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/asvit/asvit/detect"
 	"github.com/asvit/asvit/runs"
 	"github.com/asvit/asvit/scale"
 	"github.com/asvit/asvit/search"
@@ -18,13 +19,14 @@ import (
 func plotCommand() *cli.Command {
 	return &cli.Command{
 		Name:      "plot",
-		Usage:     "redraw the PNG plots of a search, scale, train or correlate run directory from its log",
+		Usage:     "redraw the PNG plots of a search, scale, train, detect or correlate run directory from its log",
 		ArgsUsage: "RUNDIR",
 		Description: `Works on finished and running runs alike, by the kind its config.json
 records: search.png (entropy, reward and the two measures over steps),
 scale.png (depth per stage and width against parameters),
 learning_curve.png (the training loss of every logged step, loss and
-accuracy per epoch, the re-tokenization switches), and for a correlate
+accuracy per epoch, the re-tokenization switches), a detection run's
+learning_curve.png (its losses and validation AP), and for a correlate
 study its whole report (scatter.png, tau.png, results.csv, summary.json).`,
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
@@ -46,6 +48,7 @@ var plotters = map[string]struct {
 	search.Kind.Name: {search.Plot, []string{search.PlotFile}},
 	scale.Kind.Name:  {scale.Plot, []string{scale.PlotFile}},
 	train.Kind.Name:  {train.Plot, []string{train.CurvesFile}},
+	detect.Kind.Name: {detect.Plot, []string{detect.CurvesFile}},
 	study.Kind.Name: {func(dir string) error { _, err := study.WriteReport(dir); return err },
 		[]string{study.ScatterFile, study.TauFile}},
 }
@@ -57,7 +60,7 @@ func runPlot(_ context.Context, dir string, stdout io.Writer) error {
 	}
 	p, ok := plotters[kind.Name]
 	if !ok {
-		return fmt.Errorf("%s holds a run of kind %q; plot knows search, scale, train and correlate", dir, kind.Name)
+		return fmt.Errorf("%s holds a run of kind %q; plot knows search, scale, train, detect and correlate", dir, kind.Name)
 	}
 	if err := p.draw(dir); err != nil {
 		return err

@@ -16,7 +16,7 @@ func TestPlotReadsTheKind(t *testing.T) {
 		config, want string
 	}{
 		{`{"arch":"8,2,3|4,1,2|4,1,4|4,1,6|32","epochs":4}`, "older asvit"},
-		{`{"kind":"detect","format":1,"config":{}}`, `kind "detect"`},
+		{`{"kind":"segment","format":1,"config":{}}`, `kind "segment"`},
 	} {
 		dir := t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(c.config), 0o644); err != nil {

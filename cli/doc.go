@@ -17,11 +17,15 @@
 //     a new candidate's complexity measurement against a cached one, in one
 //     process, and reports ratios; --profile adds ONNX Runtime's time by op
 //     type and node (package profile), --json writes every number.
+//   - detect make-data|train|eval|predict: object detection (packages
+//     detdata and detect): pasted Fashion-MNIST sets in COCO form, a
+//     resumable detection training run, COCO scores of a run's checkpoint
+//     or of a results file, and boxes for images.
 //
 // Every command that takes a topology accepts it as --arch; info,
 // complexity and bench's modes also take it as their one argument, and
-// both given must name the same topology (archArgument). bench is the one
-// command with subcommands, its modes; interspersed knows them, so that
+// both given must name the same topology (archArgument). bench and detect
+// are the commands with subcommands; interspersed knows them, so that
 // their flags may follow their arguments as well.
 //
 // # Exit codes

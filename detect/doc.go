@@ -51,4 +51,31 @@
 // returning a fixed K boxes, scores and classes per image, empty slots
 // last, with package export's metadata. ExportDecoder is the Go decoder
 // that gives the same detections.
+//
+// # Runs
+//
+// Run trains a detector from a Config on a set in the layout package
+// detdata writes (Config.Data; without one, DefaultData is generated into
+// the run directory), with the classifier's machinery from package train:
+// AdamW through Stepper, train.LRSchedule, the backbone's re-tokenization
+// schedule (train.DefaultSchedule or ParseSchedule, one Model per phase
+// by WithBackbone's geometry, Stepper.SetModel at each switch), seeded
+// shuffling, and horizontal flips of images and boxes drawn from (seed,
+// epoch, image). Its run directory is kept through package runs (kind
+// "detect"; the ORT options may change on resume): config.json,
+// log.jsonl (StepRecord: loss, heatmap and box loss, learning rate;
+// EpochRecord: the training losses and the validation split's COCO
+// summary), result.json (Result), the `last` and `best` checkpoints in
+// train's checkpoint file (train.WriteTensorFile: header, tensors, CRC,
+// atomic), CurvesFile, PredictionsFile (the best checkpoint's validation
+// detections, COCO results) and SamplesFile. A checkpoint's header
+// carries ModelInfo, all that running its weights needs (Predictor,
+// OpenPredictor); the validation split chooses the best epoch and there
+// is no test split. A cancelled or killed run resumes to the weights and
+// log of an uninterrupted one.
+//
+// Evaluation takes up to EvalTopK detections per image with scores from
+// EvalMinScore, the COCO convention, decoded without NMS, and scores them
+// with coco.Evaluate. Model.MACs counts the neck and head convolutions
+// beside the backbone's stages.
 package detect

@@ -24,6 +24,47 @@ func ReadLog[T any](dir string) ([]T, error) {
 	return decodeLog[T](f, path)
 }
 
+// ReadLogKinds reads dir's log.jsonl, whose records name their kind in a
+// "kind" field, and hands each complete record, in order, to the decoder
+// of its kind. A record of a kind without a decoder, or one its decoder
+// refuses, fails with the file and the line number.
+func ReadLogKinds(dir string, decoders map[string]func(json.RawMessage) error) error {
+	lines, err := ReadLog[json.RawMessage](dir)
+	if err != nil {
+		return err
+	}
+	for i, line := range lines {
+		var head struct {
+			Kind string `json:"kind"`
+		}
+		err := json.Unmarshal(line, &head)
+		if err == nil {
+			if decode, ok := decoders[head.Kind]; ok {
+				err = decode(line)
+			} else {
+				err = fmt.Errorf("unknown kind %q", head.Kind)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("%s line %d: %w", filepath.Join(dir, LogFile), i+1, err)
+		}
+	}
+	return nil
+}
+
+// Into returns a decoder for ReadLogKinds that appends each record, as a
+// T, to *dst.
+func Into[T any](dst *[]T) func(json.RawMessage) error {
+	return func(line json.RawMessage) error {
+		var rec T
+		if err := json.Unmarshal(line, &rec); err != nil {
+			return err
+		}
+		*dst = append(*dst, rec)
+		return nil
+	}
+}
+
 func decodeLog[T any](r io.Reader, name string) ([]T, error) {
 	br := bufio.NewReader(r)
 	var out []T

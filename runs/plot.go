@@ -3,8 +3,10 @@ package runs
 import (
 	"bytes"
 	"fmt"
+	"image/color"
 
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -22,6 +24,40 @@ func NewPlot(title, xLabel, yLabel string) *plot.Plot {
 	p.X.Label.Text = xLabel
 	p.Y.Label.Text = yLabel
 	return p
+}
+
+// Series is one curve of a plot: its points, joined by a line, with a
+// marker at each when Marked.
+type Series struct {
+	Name   string
+	XYs    plotter.XYs
+	Color  color.Color
+	Marked bool
+}
+
+// AddSeries adds s to p with a legend entry; an empty series is left out.
+func AddSeries(p *plot.Plot, s Series) error {
+	if len(s.XYs) == 0 {
+		return nil
+	}
+	line, err := plotter.NewLine(s.XYs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.Name, err)
+	}
+	line.Color = s.Color
+	p.Add(line)
+	if !s.Marked {
+		p.Legend.Add(s.Name, line)
+		return nil
+	}
+	points, err := plotter.NewScatter(s.XYs)
+	if err != nil {
+		return fmt.Errorf("%s: %w", s.Name, err)
+	}
+	points.Color = s.Color
+	p.Add(points)
+	p.Legend.Add(s.Name, line, points)
+	return nil
 }
 
 // legendGap separates a legend from the data, the title and the frame.

@@ -12,8 +12,10 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 
 	"github.com/asvit/asvit/atomicfile"
+	"github.com/asvit/asvit/vit"
 )
 
 // Checkpoint file layout, all integers little-endian:
@@ -84,15 +86,33 @@ type Checkpoint struct {
 // WriteCheckpoint writes c to path atomically: into a temporary file in
 // the same directory, synced, then renamed over path.
 func WriteCheckpoint(path string, c *Checkpoint) error {
-	if len(c.Data) != len(c.Tensors) {
-		return fmt.Errorf("checkpoint: %d tensors described, %d given", len(c.Tensors), len(c.Data))
+	return WriteTensorFile(path, c.CheckpointHeader, c.Data)
+}
+
+// TensorHeader is the JSON header of a checkpoint file: any state a
+// pipeline keeps, with the list of the tensors stored after it.
+type TensorHeader interface {
+	TensorList() []TensorInfo
+}
+
+// TensorList returns h.Tensors.
+func (h CheckpointHeader) TensorList() []TensorInfo { return h.Tensors }
+
+// WriteTensorFile writes header and the tensors it lists, data, to path in
+// the checkpoint layout, atomically: into a temporary file in the same
+// directory, synced, then renamed over path. Training and detection runs
+// keep their checkpoints in it, each with a header of its own.
+func WriteTensorFile(path string, header TensorHeader, data [][]float32) error {
+	tensors := header.TensorList()
+	if len(data) != len(tensors) {
+		return fmt.Errorf("checkpoint: %d tensors described, %d given", len(tensors), len(data))
 	}
-	for i, t := range c.Tensors {
-		if len(c.Data[i]) != t.Size() {
-			return fmt.Errorf("checkpoint: tensor %s has %d values, shape %v needs %d", t.Name, len(c.Data[i]), t.Shape, t.Size())
+	for i, t := range tensors {
+		if len(data[i]) != t.Size() {
+			return fmt.Errorf("checkpoint: tensor %s has %d values, shape %v needs %d", t.Name, len(data[i]), t.Shape, t.Size())
 		}
 	}
-	header, err := json.Marshal(c.CheckpointHeader)
+	head, err := json.Marshal(header)
 	if err != nil {
 		return fmt.Errorf("checkpoint header: %w", err)
 	}
@@ -100,11 +120,11 @@ func WriteCheckpoint(path string, c *Checkpoint) error {
 		crc := crc32.NewIEEE()
 		bw := bufio.NewWriterSize(io.MultiWriter(w, crc), 1<<16)
 		prefix := binary.LittleEndian.AppendUint32([]byte(checkpointMagic), CheckpointVersion)
-		prefix = binary.LittleEndian.AppendUint32(prefix, uint32(len(header)))
+		prefix = binary.LittleEndian.AppendUint32(prefix, uint32(len(head)))
 		bw.Write(prefix)
-		bw.Write(header)
+		bw.Write(head)
 		buf := make([]byte, 0, 1<<16)
-		for _, d := range c.Data {
+		for _, d := range data {
 			for len(d) > 0 {
 				n := min(len(d), cap(buf)/4)
 				buf = buf[:0]
@@ -129,6 +149,19 @@ var ErrCorruptCheckpoint = errors.New("checkpoint is corrupt")
 // ReadCheckpoint reads a checkpoint written by WriteCheckpoint, checking its
 // version and checksum.
 func ReadCheckpoint(path string) (*Checkpoint, error) {
+	c := &Checkpoint{}
+	data, err := ReadTensorFile(path, &c.CheckpointHeader)
+	if err != nil {
+		return nil, err
+	}
+	c.Data = data
+	return c, nil
+}
+
+// ReadTensorFile reads a file written by WriteTensorFile, checking its
+// version and checksum: the header into header (a pointer; unknown fields
+// are refused) and the tensors it lists, returned in order.
+func ReadTensorFile(path string, header TensorHeader) ([][]float32, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -140,7 +173,7 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	}
 	crc := crc32.NewIEEE()
 	r := &crcReader{r: bufio.NewReaderSize(f, 1<<16), crc: crc}
-	c, err := readCheckpoint(r, info.Size())
+	data, err := readTensorFile(r, info.Size(), header)
 	if err == nil {
 		want := crc.Sum32()
 		var tail [4]byte
@@ -154,7 +187,7 @@ func ReadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read checkpoint %s: %w", path, err)
 	}
-	return c, nil
+	return data, nil
 }
 
 type crcReader struct {
@@ -168,8 +201,9 @@ func (c *crcReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// readCheckpoint reads everything but the checksum from a file of size bytes.
-func readCheckpoint(r io.Reader, size int64) (*Checkpoint, error) {
+// readTensorFile reads everything but the checksum from a file of size
+// bytes, the header into header.
+func readTensorFile(r io.Reader, size int64, header TensorHeader) ([][]float32, error) {
 	var prefix [16]byte
 	if _, err := io.ReadFull(r, prefix[:]); err != nil {
 		return nil, err
@@ -184,18 +218,18 @@ func readCheckpoint(r io.Reader, size int64) (*Checkpoint, error) {
 	if n > maxHeaderBytes {
 		return nil, fmt.Errorf("%w: header of %d bytes", ErrCorruptCheckpoint, n)
 	}
-	header := make([]byte, n)
-	if _, err := io.ReadFull(r, header); err != nil {
+	head := make([]byte, n)
+	if _, err := io.ReadFull(r, head); err != nil {
 		return nil, err
 	}
-	c := &Checkpoint{}
-	dec := json.NewDecoder(bytes.NewReader(header))
+	dec := json.NewDecoder(bytes.NewReader(head))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&c.CheckpointHeader); err != nil {
+	if err := dec.Decode(header); err != nil {
 		return nil, fmt.Errorf("%w: header: %v", ErrCorruptCheckpoint, err)
 	}
+	tensors := header.TensorList()
 	left := size - int64(len(prefix)) - int64(n) - 4
-	for _, t := range c.Tensors {
+	for _, t := range tensors {
 		elems := int64(1)
 		for _, d := range t.Shape {
 			if d < 1 || elems > left/4/int64(d) {
@@ -209,7 +243,8 @@ func readCheckpoint(r io.Reader, size int64) (*Checkpoint, error) {
 		return nil, fmt.Errorf("%w: %d bytes beyond the tensors", ErrCorruptCheckpoint, left)
 	}
 	buf := make([]byte, 1<<16)
-	for _, t := range c.Tensors {
+	var data [][]float32
+	for _, t := range tensors {
 		d := make([]float32, 0, t.Size())
 		for left := t.Size(); left > 0; {
 			k := min(left, len(buf)/4)
@@ -221,7 +256,34 @@ func readCheckpoint(r io.Reader, size int64) (*Checkpoint, error) {
 			}
 			left -= k
 		}
-		c.Data = append(c.Data, d)
+		data = append(data, d)
 	}
-	return c, nil
+	return data, nil
+}
+
+// StateTensors describes the tensors of an AdamW state over table, as
+// checkpoints store them: the parameters, then the first moments, then
+// the second moments, named by NamesOf.
+func StateTensors(table []vit.ParamSpec) []TensorInfo {
+	var out []TensorInfo
+	for _, name := range []func(StepNames) string{StepNames.param, StepNames.m, StepNames.v} {
+		for _, p := range table {
+			out = append(out, TensorInfo{Name: name(NamesOf(p)), Shape: p.Shape})
+		}
+	}
+	return out
+}
+
+// CheckTensors reports the first difference between the tensors a
+// checkpoint holds and those a model needs.
+func CheckTensors(have, want []TensorInfo) error {
+	if len(have) != len(want) {
+		return fmt.Errorf("checkpoint holds %d tensors, the model needs %d", len(have), len(want))
+	}
+	for i, t := range want {
+		if have[i].Name != t.Name || !slices.Equal(have[i].Shape, t.Shape) {
+			return fmt.Errorf("checkpoint tensor %d is %s %v, the model needs %s %v", i, have[i].Name, have[i].Shape, t.Name, t.Shape)
+		}
+	}
+	return nil
 }

@@ -36,6 +36,13 @@ type Cost struct {
 // models[i]; full is the model at full resolution. FLOPs are float64: they
 // pass 2^63 for large models on ImageNet.
 func Accounting(full vit.Model, models []vit.Model, epochs []int, imagesPerEpoch int64) Cost {
+	return CostOf(full.MACs(), models, vit.Model.MACs, epochs, imagesPerEpoch)
+}
+
+// CostOf is Accounting for a network built on the models' backbones:
+// macs gives its forward MACs per image on a phase's model, fullMACs
+// those at full resolution. Detection counts its neck and head this way.
+func CostOf(fullMACs int64, models []vit.Model, macs func(vit.Model) int64, epochs []int, imagesPerEpoch int64) Cost {
 	var c Cost
 	first := 0
 	for i, m := range models {
@@ -43,12 +50,12 @@ func Accounting(full vit.Model, models []vit.Model, epochs []int, imagesPerEpoch
 			Stride: m.Spec().PatchStride, Dilation: m.Spec().PatchDilation,
 			FirstEpoch: first, Epochs: epochs[i],
 			Images:       int64(epochs[i]) * imagesPerEpoch,
-			MACsPerImage: m.MACs(),
+			MACsPerImage: macs(m),
 		}
 		p.TrainFLOPs = TrainFLOPsPerMAC * float64(p.MACsPerImage) * float64(p.Images)
 		c.Phases = append(c.Phases, p)
 		c.TrainFLOPs += p.TrainFLOPs
-		c.FullFLOPs += TrainFLOPsPerMAC * float64(full.MACs()) * float64(p.Images)
+		c.FullFLOPs += TrainFLOPsPerMAC * float64(fullMACs) * float64(p.Images)
 		first += epochs[i]
 	}
 	if c.FullFLOPs > 0 {

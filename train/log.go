@@ -2,8 +2,6 @@ package train
 
 import (
 	"encoding/json"
-	"fmt"
-	"path/filepath"
 
 	"github.com/asvit/asvit/runs"
 )
@@ -46,35 +44,14 @@ type StepRecord struct {
 
 // readLog returns the epoch and step records of the log in dir, in order.
 func readLog(dir string) ([]EpochRecord, []StepRecord, error) {
-	lines, err := runs.ReadLog[json.RawMessage](dir)
-	if err != nil {
-		return nil, nil, err
-	}
 	var epochs []EpochRecord
 	var steps []StepRecord
-	for i, line := range lines {
-		var head struct {
-			Kind string `json:"kind"`
-		}
-		err := json.Unmarshal(line, &head)
-		switch {
-		case err != nil:
-		case head.Kind == KindEpoch:
-			var e EpochRecord
-			if err = json.Unmarshal(line, &e); err == nil {
-				epochs = append(epochs, e)
-			}
-		case head.Kind == KindStep:
-			var s StepRecord
-			if err = json.Unmarshal(line, &s); err == nil {
-				steps = append(steps, s)
-			}
-		default:
-			err = fmt.Errorf("unknown kind %q", head.Kind)
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("%s line %d: %w", filepath.Join(dir, runs.LogFile), i+1, err)
-		}
+	err := runs.ReadLogKinds(dir, map[string]func(json.RawMessage) error{
+		KindEpoch: runs.Into(&epochs),
+		KindStep:  runs.Into(&steps),
+	})
+	if err != nil {
+		return nil, nil, err
 	}
 	return epochs, steps, nil
 }

@@ -53,15 +53,6 @@ func Plot(dir string) error {
 	return runs.SavePNG(filepath.Join(dir, CurvesFile), grid, 20*vg.Centimeter, 18*vg.Centimeter)
 }
 
-// series is one curve of a panel: its points, joined by a line, with a
-// marker at each when marked.
-type series struct {
-	name   string
-	xys    plotter.XYs
-	color  color.Color
-	marked bool
-}
-
 // curves lays out the loss and accuracy panels.
 func curves(epochs []EpochRecord, steps []StepRecord, sched Schedule, title string) ([][]*plot.Plot, error) {
 	x, xLabel := func(step int) float64 { return float64(step) }, "step"
@@ -78,32 +69,32 @@ func curves(epochs []EpochRecord, steps []StepRecord, sched Schedule, title stri
 		}
 		return xys
 	}
-	train := series{"train, per step (label-smoothed)", nil, blue, false}
+	train := runs.Series{Name: "train, per step (label-smoothed)", Color: blue}
 	for _, s := range steps {
-		train.xys = append(train.xys, plotter.XY{X: x(s.Step), Y: s.Loss})
+		train.XYs = append(train.XYs, plotter.XY{X: x(s.Step), Y: s.Loss})
 	}
 	if len(steps) == 0 {
-		train = series{"train, epoch mean (label-smoothed)", at(func(e EpochRecord) float64 { return e.TrainLoss }), blue, true}
+		train = runs.Series{Name: "train, epoch mean (label-smoothed)", XYs: at(func(e EpochRecord) float64 { return e.TrainLoss }), Color: blue, Marked: true}
 	}
 	loss := runs.NewPlot(title, xLabel, "loss")
 	loss.Legend.Top = true // losses fall
 	acc := runs.NewPlot("", xLabel, "accuracy")
 	panels := []struct {
 		p     *plot.Plot
-		lines []series
+		lines []runs.Series
 	}{
-		{loss, []series{train,
-			{"validation", at(func(e EpochRecord) float64 { return float64(e.ValLoss) }), green, true},
-			{"test", at(func(e EpochRecord) float64 { return e.TestLoss }), orange, true}}},
-		{acc, []series{
-			{"train", at(func(e EpochRecord) float64 { return e.TrainAcc }), blue, true},
-			{"validation", at(func(e EpochRecord) float64 { return float64(e.ValAcc) }), green, true},
-			{"test", at(func(e EpochRecord) float64 { return e.TestAcc }), orange, true}}},
+		{loss, []runs.Series{train,
+			{Name: "validation", XYs: at(func(e EpochRecord) float64 { return float64(e.ValLoss) }), Color: green, Marked: true},
+			{Name: "test", XYs: at(func(e EpochRecord) float64 { return e.TestLoss }), Color: orange, Marked: true}}},
+		{acc, []runs.Series{
+			{Name: "train", XYs: at(func(e EpochRecord) float64 { return e.TrainAcc }), Color: blue, Marked: true},
+			{Name: "validation", XYs: at(func(e EpochRecord) float64 { return float64(e.ValAcc) }), Color: green, Marked: true},
+			{Name: "test", XYs: at(func(e EpochRecord) float64 { return e.TestAcc }), Color: orange, Marked: true}}},
 	}
 	for _, panel := range panels {
 		panel.p.Add(plotter.NewGrid())
 		for _, s := range panel.lines {
-			if err := addSeries(panel.p, s); err != nil {
+			if err := runs.AddSeries(panel.p, s); err != nil {
 				return nil, err
 			}
 		}
@@ -127,31 +118,6 @@ func curves(epochs []EpochRecord, steps []StepRecord, sched Schedule, title stri
 		}
 	}
 	return [][]*plot.Plot{{loss}, {acc}}, nil
-}
-
-// addSeries adds s to p with a legend entry; an empty series is left out.
-func addSeries(p *plot.Plot, s series) error {
-	if len(s.xys) == 0 {
-		return nil
-	}
-	line, err := plotter.NewLine(s.xys)
-	if err != nil {
-		return fmt.Errorf("%s: %w", s.name, err)
-	}
-	line.Color = s.color
-	p.Add(line)
-	if !s.marked {
-		p.Legend.Add(s.name, line)
-		return nil
-	}
-	points, err := plotter.NewScatter(s.xys)
-	if err != nil {
-		return fmt.Errorf("%s: %w", s.name, err)
-	}
-	points.Color = s.color
-	p.Add(points)
-	p.Legend.Add(s.name, line, points)
-	return nil
 }
 
 // tokenizerSwitch is a change of re-tokenization phase: the step at which

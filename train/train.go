@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"math"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/asvit/asvit/atomicfile"
@@ -338,13 +337,8 @@ func (r *run) restore() error {
 // load puts checkpoint c into the stepper and the run state.
 func (r *run) load(c *Checkpoint) error {
 	want := r.tensorInfos()
-	if len(c.Tensors) != len(want) {
-		return fmt.Errorf("checkpoint holds %d tensors, the model needs %d", len(c.Tensors), len(want))
-	}
-	for i, t := range want {
-		if c.Tensors[i].Name != t.Name || !slices.Equal(c.Tensors[i].Shape, t.Shape) {
-			return fmt.Errorf("checkpoint tensor %d is %s %v, the model needs %s %v", i, c.Tensors[i].Name, c.Tensors[i].Shape, t.Name, t.Shape)
-		}
+	if err := CheckTensors(c.Tensors, want); err != nil {
+		return err
 	}
 	if c.Epoch > r.cfg.Epochs || c.EpochStep > r.perEpoch || c.Step != c.Epoch*r.perEpoch+c.EpochStep {
 		return fmt.Errorf("checkpoint at epoch %d, step %d does not fit a run of %d epochs of %d steps", c.Epoch, c.Step, r.cfg.Epochs, r.perEpoch)
@@ -355,16 +349,7 @@ func (r *run) load(c *Checkpoint) error {
 }
 
 // tensorInfos describes the checkpoint tensors: parameters, then moments.
-func (r *run) tensorInfos() []TensorInfo {
-	table := r.full.ParamTable()
-	var out []TensorInfo
-	for _, name := range []func(StepNames) string{StepNames.param, StepNames.m, StepNames.v} {
-		for _, p := range table {
-			out = append(out, TensorInfo{Name: name(NamesOf(p)), Shape: p.Shape})
-		}
-	}
-	return out
-}
+func (r *run) tensorInfos() []TensorInfo { return StateTensors(r.full.ParamTable()) }
 
 // checkpoint writes the stepper's state and the run state to name.
 func (r *run) checkpoint(name string) error {
