@@ -68,7 +68,7 @@ func (d Decoder) Decode(heatmap, box []float32, batch int) ([][]Detection, error
 					}
 					at := func(ch int) float64 { return float64(box[(b*BoxChannels+ch)*cells+y*s+x]) }
 					cx, cy := (float64(x)+at(0))*st, (float64(y)+at(1))*st
-					w, h := math.Exp(at(2))*st, math.Exp(at(3))*st
+					w, h := math.Exp(at(2))*image, math.Exp(at(3))*image
 					x0, y0 := clamp(cx-w/2, image), clamp(cy-h/2, image)
 					x1, y1 := clamp(cx+w/2, image), clamp(cy+h/2, image)
 					dets = append(dets, Detection{Box: Box{X: x0, Y: y0, W: x1 - x0, H: y1 - y0, Class: c}, Score: score})

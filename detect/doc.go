@@ -30,7 +30,7 @@
 // Encoder puts, for every object, a Gaussian of CenterNet's radius (see
 // gaussianRadius) at its centre cell on its class channel and the box
 // targets at that cell: the centre's offset in the cell and the log of the
-// width and height in stride units. The heatmap loss is CenterNet's
+// width and height as fractions of the image side. The heatmap loss is CenterNet's
 // penalty-reduced focal loss (α = 2, β = 4) and the box loss a Charbonnier
 // (smooth L1) loss at the centres, both divided by the number of objects;
 // see Model.BuildObjective.

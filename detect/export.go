@@ -100,7 +100,7 @@ func (m Model) ExportDecoder(opts ExportOptions) (Decoder, error) {
 // score, which orders distinct float32 logits alike below about 20 (above,
 // close logits may round to one score and keep the stable order instead). Peaks scoring at least MinScore
 // are valid. Box values are gathered at each peak's cell, decoded to a
-// centre (x+offset)·stride and size exp(log size)·stride and clipped to
+// centre (x+offset)·stride and size exp(log size)·image side and clipped to
 // the image. ONNX NonMaxSuppression then runs per class on the K boxes,
 // scored by rank (K − slot for a valid box of that class, 0 otherwise,
 // below the strict score threshold 0), so that it visits them in the
@@ -181,8 +181,9 @@ func (m Model) decodeGraph(g *graphgen.Graph, out Outputs, o ExportOptions) (box
 	clip := func(v *graphgen.Value) *graphgen.Value { return g.Min(g.Max(v, zero), image) }
 	centreX := g.Scale(g.Add(g.Cast(cx, f32), channel(0)), stride)
 	centreY := g.Scale(g.Add(g.Cast(cy, f32), channel(1)), stride)
-	halfW := g.Scale(g.Exp(channel(2)), stride/2)
-	halfH := g.Scale(g.Exp(channel(3)), stride/2)
+	side := float64(m.backbone.Spec().Image)
+	halfW := g.Scale(g.Exp(channel(2)), side/2)
+	halfH := g.Scale(g.Exp(channel(3)), side/2)
 	x0, x1 := clip(g.Sub(centreX, halfW)), clip(g.Add(centreX, halfW))
 	y0, y1 := clip(g.Sub(centreY, halfH)), clip(g.Add(centreY, halfH))
 

@@ -147,8 +147,8 @@ func craft(m Model, seed uint64, bias, size float64) [][]float32 {
 				w[k][i] = float32(bias + float64(i))
 			}
 		case "box.2.bias":
-			w[k][2] = float32(math.Log(size / float64(m.Stride())))
-			w[k][3] = float32(math.Log(0.8 * size / float64(m.Stride())))
+			w[k][2] = float32(math.Log(size / float64(m.Backbone().Spec().Image)))
+			w[k][3] = float32(math.Log(0.8 * size / float64(m.Backbone().Spec().Image)))
 		}
 	}
 	return w

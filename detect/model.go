@@ -17,8 +17,10 @@ const DefaultWidth = 64
 const PriorProbability = 0.1
 
 // BoxChannels are the box branch's outputs per cell: the centre's offset
-// inside its cell (x, y) and the log of the box's width and height, all in
-// units of the output stride.
+// inside its cell (x, y), in cells, and the log of the box's width and
+// height as fractions of the image side, which re-tokenization leaves
+// unchanged (in cells they would jump at every switch of the output
+// stride).
 const BoxChannels = 4
 
 // Model is an As-ViT backbone with a neck and a CenterNet head.

@@ -53,7 +53,7 @@ func TestStepperLearnsSquares(t *testing.T) {
 	defer s.Destroy()
 	r := rand.New(rand.NewPCG(1, 2))
 	var first, last float64
-	const steps = 300
+	const steps = 600
 	for i := range steps {
 		images, boxes := squares(r, batch)
 		res, err := s.Step(images, boxes, 3e-3)

@@ -95,7 +95,8 @@ func (e Encoder) Encode(boxes [][]Box, t *Targets) error {
 			}
 			*mask = 1
 			t.Positive[(b*e.Classes+o.Class)*cells+cell] = 1
-			for c, v := range [BoxChannels]float64{cx - float64(ix), cy - float64(iy), math.Log(w), math.Log(h)} {
+			image := float64(s * e.Stride)
+			for c, v := range [BoxChannels]float64{cx - float64(ix), cy - float64(iy), math.Log(o.W / image), math.Log(o.H / image)} {
 				t.Box[(b*BoxChannels+c)*cells+cell] = float32(v)
 			}
 		}

@@ -82,8 +82,8 @@ func TestEncodeHeatmap(t *testing.T) {
 	if got := tg.Box[(0*s+5)*s+5]; got != 0.5 {
 		t.Errorf("x offset %v, want 0.5", got)
 	}
-	if got := tg.Box[(2*s+5)*s+5]; math.Abs(float64(got)-math.Log(5)) > 1e-6 {
-		t.Errorf("log width %v, want log 5", got)
+	if got := tg.Box[(2*s+5)*s+5]; math.Abs(float64(got)-math.Log(10.0/32)) > 1e-6 {
+		t.Errorf("log width %v, want log(10/32)", got)
 	}
 }
 
