@@ -168,9 +168,9 @@ func TestExportMatchesDecoder(t *testing.T) {
 		// overlapping by more than 0.5 survive.
 		overlaps bool
 	}{
-		// Scores near the prior 0.1, tiny boxes: the score threshold
-		// empties slots, NMS has nothing to do.
-		{"initial weights", m.Init(5), ExportOptions{TopK: 40, MinScore: 0.104}, noiseImages(1, 3, 32), false},
+		// Scores near the prior 0.1 and boxes about the image's size: the
+		// score threshold empties slots and NMS removes overlapping boxes.
+		{"initial weights", m.Init(5), ExportOptions{TopK: 40, MinScore: 0.104}, noiseImages(1, 3, 32), true},
 		{"confident peaks", craft(m, 6, 1, 14), ExportOptions{TopK: 60, MinScore: 0.3, IoUThreshold: 0.4}, noiseImages(2, 3, 32), true},
 		{"confident squares, no NMS", craft(m, 7, 2, 10), ExportOptions{MinScore: 0.975, IoUThreshold: 1}, func() []float32 {
 			x, _ := squares(rand.New(rand.NewPCG(3, 3)), 3)
