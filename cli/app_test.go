@@ -86,6 +86,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"predict", "-m", "m.onnx"}, "nothing to predict"},
 		{[]string{"predict", "-m", "m.onnx", "--inputs", "x.npy", "a.png"}, "give one of"},
 		{[]string{"predict", "-m", "m.onnx", "--top", "0", "a.png"}, "--top: got 0"},
+		{[]string{"predict", "-m", "m.onnx", "--min-score", "2", "a.png"}, "--min-score: got 2"},
+		{[]string{"predict", "m.onnx"}, "nothing to predict"},
 		{[]string{"--device", "tpu", "predict", "-m", "m.onnx", "a.png"}, "--device"},
 		{[]string{"--threads", "-1", "predict", "-m", "m.onnx", "a.png"}, "thread"},
 		{[]string{"inspect"}, "missing FILE.onnx"},

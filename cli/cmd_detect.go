@@ -12,10 +12,14 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/asvit/asvit/atomicfile"
 	"github.com/asvit/asvit/coco"
 	"github.com/asvit/asvit/detdata"
 	"github.com/asvit/asvit/detect"
 	"github.com/asvit/asvit/export"
+	"github.com/asvit/asvit/ort"
+	"github.com/asvit/asvit/runs"
+	"github.com/asvit/asvit/train"
 	"github.com/asvit/asvit/vit"
 )
 
@@ -23,23 +27,25 @@ func detectCommand(rt *runtimeOptions) *cli.Command {
 	return &cli.Command{
 		Name:      "detect",
 		Usage:     "object detection: make a data set, train a detector on an As-ViT backbone, score it, run it",
-		ArgsUsage: "make-data|train|eval|predict [FLAGS]",
+		ArgsUsage: "make-data|train|eval|export|predict [FLAGS]",
 		Description: `A CenterNet detector (a light feature pyramid and an anchor-free head on
 the backbone's four stage maps; see 'go doc ./detect'):
 
   asvit detect make-data  paste Fashion-MNIST items onto canvases: a COCO set
   asvit detect train      train a detector on such a set (resumable run directory)
   asvit detect eval       COCO scores of a run's checkpoint, or of a results file
-  asvit detect predict    boxes for PNG/JPEG images, printed and drawn
+  asvit detect export     a run's detector as one ONNX model (network, decoding, NMS)
+  asvit detect predict    boxes for PNG/JPEG images, printed and drawn, by a run or an exported model
 
 Run 'asvit detect COMMAND --help' for a command's flags.`,
-		Subcommands:  []*cli.Command{detectMakeDataCommand(), detectTrainCommand(rt), detectEvalCommand(rt), detectPredictCommand(rt)},
+		Subcommands: []*cli.Command{detectMakeDataCommand(), detectTrainCommand(rt), detectEvalCommand(rt),
+			detectExportCommand(), detectPredictCommand(rt)},
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
 			if c.Args().Present() {
-				return usagef("unknown command %q; the commands are make-data, train, eval and predict", c.Args().First())
+				return usagef("unknown command %q; the commands are make-data, train, eval, export and predict", c.Args().First())
 			}
-			return usagef("no command given; choose make-data, train, eval or predict")
+			return usagef("no command given; choose make-data, train, eval, export or predict")
 		},
 	}
 }
@@ -396,10 +402,145 @@ func evalRun(opts detectEvalOptions) (*coco.Result, string, error) {
 	return e.COCO, what, nil
 }
 
+// detectExportOptions are the arguments of asvit detect export.
+type detectExportOptions struct {
+	Run        string
+	Checkpoint string
+	Out        string  // "" is detect.ExportFile (ExportLastFile for the last checkpoint) in Run
+	TopK       int     // 0: detect.DefaultExportTopK, or every heatmap cell if fewer
+	MinScore   float64 // the exported model's score threshold
+	IoU        float64 // its NMS threshold; 1: no NMS
+}
+
+// defaultExportMinScore is the least score of a box an exported detector
+// keeps unless told otherwise: what 'asvit detect predict' shows and the
+// run's samples draw.
+const defaultExportMinScore = detect.SampleMinScore
+
+func detectExportCommand() *cli.Command {
+	opts := detectExportOptions{Checkpoint: detect.BestFile, MinScore: defaultExportMinScore, IoU: detect.DefaultIoUThreshold}
+	return &cli.Command{
+		Name:      "export",
+		Usage:     "write a detection run's detector as one ONNX model for services: network, decoding and NMS",
+		ArgsUsage: "RUNDIR",
+		Description: fmt.Sprintf(`Writes the detector of the run's best (or --checkpoint last) checkpoint
+as one ONNX model, from the run directory alone: the network at the
+tokenizer its weights were trained at, CenterNet's decoding and per-class
+NonMaxSuppression. The model takes float32 batches N×1×R×R named
+%q (any N, R the canvas size, pixels v normalised as (v/255 − mean)/std
+with the metadata's asvit.mean and asvit.std) and returns K slots per
+image:
+
+  %-7s float32 N×K×4  x, y, width, height in input pixels
+  %-7s float32 N×K    best first; 0 in an empty slot
+  %-7s int64   N×K    class index (asvit.class_names); -1 in an empty slot
+
+The K best heatmap peaks are taken, those scoring below --score-threshold
+dropped, and NMS drops each box whose IoU with a better box of its class
+exceeds --iou-threshold (1: no NMS); the kept boxes fill the first slots.
+The metadata records the backbone, canvas size, normalisation, class
+names, checkpoint and these settings ('asvit inspect' lists them); 'asvit
+predict' and 'asvit detect predict --model' run the file. --out
+defaults to RUNDIR/%s (RUNDIR/%s with --checkpoint
+last); the file is written atomically.`, vit.InputName, detect.BoxesName, detect.ScoresName, detect.ClassesName, detect.ExportFile, detect.ExportLastFile),
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "checkpoint", Value: opts.Checkpoint, Destination: &opts.Checkpoint, Usage: "the run's checkpoint: best or last"},
+			&cli.StringFlag{Name: "out", Aliases: []string{"o"}, Destination: &opts.Out, DefaultText: "RUNDIR/" + detect.ExportFile,
+				Usage: "path of the ONNX file to write; its directory must exist"},
+			&cli.IntFlag{Name: "top-k", Destination: &opts.TopK, DefaultText: fmt.Sprintf("%d, or every heatmap cell if fewer", detect.DefaultExportTopK),
+				Usage: "K, the box slots per image"},
+			&cli.Float64Flag{Name: "score-threshold", Value: opts.MinScore, Destination: &opts.MinScore, Usage: "least score of a box kept, in [0, 1]"},
+			&cli.Float64Flag{Name: "iou-threshold", Value: opts.IoU, Destination: &opts.IoU,
+				Usage: "per-class NMS threshold in (0, 1]: a box overlapping a better box of its class by more is dropped; 1 turns NMS off"},
+		},
+		OnUsageError: onUsageError,
+		Action: func(c *cli.Context) error {
+			args, err := requireArgs(c, 1, 1, "RUNDIR")
+			if err != nil {
+				return err
+			}
+			opts.Run = args[0]
+			return runDetectExport(c.Context, opts, c.App.Writer)
+		},
+	}
+}
+
+func (o detectExportOptions) check() error {
+	switch {
+	case o.Run == "":
+		return usagef("missing RUNDIR: give the detection run directory to export")
+	case o.Checkpoint != detect.BestFile && o.Checkpoint != detect.LastFile:
+		return usagef("--checkpoint: got %q, want best or last", o.Checkpoint)
+	case o.TopK < 0:
+		return usagef("--top-k: got %d, want at least 1", o.TopK)
+	case !(o.MinScore >= 0 && o.MinScore <= 1):
+		return usagef("--score-threshold: got %g, want a score in [0, 1]", o.MinScore)
+	case !(o.IoU > 0 && o.IoU <= 1):
+		return usagef("--iou-threshold: got %g, want a number in (0, 1] (1: no NMS)", o.IoU)
+	}
+	return nil
+}
+
+// runDetectExport writes the run's detector and prints a line about it.
+func runDetectExport(ctx context.Context, opts detectExportOptions, stdout io.Writer) error {
+	if err := opts.check(); err != nil {
+		return err
+	}
+	if k, err := runs.KindOf(opts.Run); err == nil && k.Name == train.Kind.Name {
+		return fmt.Errorf("%s is a classifier's training run ('asvit train'); export it with 'asvit export --from %s'", opts.Run, opts.Run)
+	}
+	out := opts.Out
+	if out == "" {
+		out = filepath.Join(opts.Run, map[string]string{detect.BestFile: detect.ExportFile, detect.LastFile: detect.ExportLastFile}[opts.Checkpoint])
+	}
+	model, meta, err := detect.ExportRun(opts.Run, opts.Checkpoint,
+		detect.ExportOptions{TopK: opts.TopK, MinScore: opts.MinScore, IoUThreshold: opts.IoU}, Version)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := atomicfile.WriteFile(out, model, 0o644); err != nil {
+		return fmt.Errorf("write model: %w", err)
+	}
+	return detectorSummary(stdout, out, model, meta)
+}
+
+// detectorSummary prints one line about the exported detector written to
+// path: its input and outputs, how it selects its boxes, its weights and
+// size.
+func detectorSummary(w io.Writer, path string, model []byte, meta export.Meta) error {
+	inputs, outputs, err := ort.ModelInfo(model)
+	if err != nil {
+		return err
+	}
+	shapes := func(vs []ort.ValueInfo) string {
+		var s []string
+		for _, v := range vs {
+			dims := []string{"N"}
+			for _, d := range v.Shape[1:] {
+				dims = append(dims, fmt.Sprint(d))
+			}
+			s = append(s, fmt.Sprintf("%s %s", v.Name, strings.Join(dims, "×")))
+		}
+		return strings.Join(s, ", ")
+	}
+	nms := fmt.Sprintf("NMS IoU %g", meta.Detection.IoUThreshold)
+	if meta.Detection.IoUThreshold >= 1 {
+		nms = "no NMS"
+	}
+	_, err = fmt.Fprintf(w, "wrote %s: detector on %s (%d classes, patch stride %d), %s → %s; K %d, score ≥ %g, %s; %s checkpoint: epoch %d, step %d; %s\n",
+		path, meta.Arch, meta.Classes, meta.PatchStride, shapes(inputs), shapes(outputs),
+		meta.Detection.TopK, meta.Detection.ScoreThreshold, nms, meta.Weights, meta.Epoch, meta.Step, byteSize(len(model)))
+	return err
+}
+
 // detectPredictOptions are the arguments of asvit detect predict.
 type detectPredictOptions struct {
 	Runtime    runtimeOptions
 	Run        string
+	Model      string // an exported detector, instead of Run
 	Checkpoint string
 	Images     []string
 	MinScore   float64
@@ -407,23 +548,36 @@ type detectPredictOptions struct {
 	Batch      int
 	Draw       string // directory; "" draws nothing
 	JSON       bool
+	// given reports whether a flag was set on the command line; nil means
+	// none was.
+	given func(flag string) bool
 }
 
 func detectPredictCommand(rt *runtimeOptions) *cli.Command {
 	var opts detectPredictOptions
 	return &cli.Command{
 		Name:      "predict",
-		Usage:     "find objects in PNG or JPEG images with a detection run's checkpoint",
-		ArgsUsage: "IMAGE...",
-		Description: `Each image is converted to gray (RGB averaged), resized bilinearly to the
+		Usage:     "find objects in PNG or JPEG images with a detection run's checkpoint or an exported detector",
+		ArgsUsage: "--run RUNDIR | --model FILE.onnx  IMAGE...",
+		Description: fmt.Sprintf(`Each image is converted to gray (RGB averaged), resized bilinearly to the
 detector's canvas size and normalised as its training canvases were; the
 boxes are given in the image's own pixels, x y width height from the top
 left, best first. --draw DIR writes each image with its boxes as
-DIR/NAME.png.`,
+DIR/NAME.png.
+
+--run runs a run's checkpoint and decodes its outputs in Go, without NMS
+(CenterNet's peak test stands in for it); --model runs a detector written
+by 'asvit detect export' with ONNX Runtime alone, with its own top-k,
+score threshold and NMS (see its metadata), which --top and --min-score
+can only narrow. --min-score defaults to %g with --run and to the
+model's own threshold with --model.`, detect.SampleMinScore),
 		Flags: []cli.Flag{
-			&cli.StringFlag{Name: "run", Destination: &opts.Run, Usage: "detection run directory (required)"},
-			&cli.StringFlag{Name: "checkpoint", Value: detect.BestFile, Destination: &opts.Checkpoint, Usage: "the run's checkpoint: best or last"},
-			&cli.Float64Flag{Name: "min-score", Value: detect.SampleMinScore, Destination: &opts.MinScore, Usage: "least score of a box shown"},
+			&cli.StringFlag{Name: "run", Destination: &opts.Run, Usage: "detection run directory"},
+			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Destination: &opts.Model,
+				Usage: "exported detector (asvit detect export), instead of --run"},
+			&cli.StringFlag{Name: "checkpoint", Value: detect.BestFile, Destination: &opts.Checkpoint, Usage: "with --run: the run's checkpoint, best or last"},
+			&cli.Float64Flag{Name: "min-score", Value: detect.SampleMinScore, Destination: &opts.MinScore,
+				DefaultText: fmt.Sprintf("%g; with --model, the model's own", detect.SampleMinScore), Usage: "least score of a box shown"},
 			&cli.IntFlag{Name: "top", Value: detect.EvalTopK, Destination: &opts.Top, Usage: "most boxes per image"},
 			&cli.IntFlag{Name: "batch", Value: 16, Destination: &opts.Batch, Usage: "images per forward pass"},
 			&cli.StringFlag{Name: "draw", Destination: &opts.Draw, Usage: "write each image with its boxes into this directory"},
@@ -434,19 +588,29 @@ DIR/NAME.png.`,
 		Action: func(c *cli.Context) error {
 			opts.Images = c.Args().Slice()
 			opts.Runtime = *rt
+			opts.given = c.IsSet
+			if opts.Model != "" && !c.IsSet("min-score") {
+				opts.MinScore = 0 // every box the model returns
+			}
 			return runDetectPredict(c.Context, opts, c.App.Writer)
 		},
 	}
 }
 
+func (o detectPredictOptions) isSet(flag string) bool { return o.given != nil && o.given(flag) }
+
 func (o detectPredictOptions) check() error {
 	switch {
-	case o.Run == "":
-		return usagef("missing --run: give the detection run directory whose checkpoint to use")
+	case o.Run == "" && o.Model == "":
+		return usagef("missing --run or --model: give the detection run directory, or a detector written by 'asvit detect export'")
+	case o.Run != "" && o.Model != "":
+		return usagef("give --run or --model, not both")
 	case len(o.Images) == 0:
 		return usagef("no images: give PNG or JPEG files")
 	case o.Checkpoint != detect.BestFile && o.Checkpoint != detect.LastFile:
 		return usagef("--checkpoint: got %q, want best or last", o.Checkpoint)
+	case o.Model != "" && o.isSet("checkpoint"):
+		return usagef("--checkpoint goes with --run; an exported model holds one checkpoint's weights")
 	case !(o.MinScore >= 0 && o.MinScore <= 1):
 		return usagef("--min-score: got %g, want a score in [0, 1]", o.MinScore)
 	case o.Top < 1:
@@ -488,7 +652,15 @@ type detectedBox struct {
 	BBox  [4]float64 `json:"bbox"` // x, y, w, h
 }
 
-func runDetectPredict(_ context.Context, opts detectPredictOptions, stdout io.Writer) error {
+// boxFinder finds objects in batches of preprocessed images: a run's
+// checkpoint or an exported detector.
+type boxFinder struct {
+	input   export.Meta // the input's side, channels and normalisation
+	classes []string    // class names; nil when unknown
+	find    func(x []float32, n int) ([][]detect.Detection, error)
+}
+
+func runDetectPredict(ctx context.Context, opts detectPredictOptions, stdout io.Writer) error {
 	if err := opts.check(); err != nil {
 		return err
 	}
@@ -496,15 +668,46 @@ func runDetectPredict(_ context.Context, opts detectPredictOptions, stdout io.Wr
 	if err != nil {
 		return err
 	}
+	if opts.Model != "" {
+		model, meta, err := readAsvitModel(opts.Model)
+		if err != nil {
+			return err
+		}
+		if meta.Output != export.Detections {
+			return fmt.Errorf("%s outputs %s, not detections; run it with 'asvit predict --model %s'", opts.Model, meta.Output, opts.Model)
+		}
+		return predictExported(ctx, model, meta, opts, ortOpts, stdout)
+	}
 	p, err := detect.OpenPredictor(opts.Run, opts.Checkpoint, opts.Batch, ortOpts)
 	if err != nil {
 		return err
 	}
 	defer p.Destroy()
 	info := p.Info()
-	meta := export.Meta{Network: export.Network{Image: info.Image, Channels: 1},
-		Mean: []float32{info.Mean}, Std: []float32{info.Std}}
-	per := info.Image * info.Image
+	return findBoxes(ctx, boxFinder{
+		input:   export.Meta{Network: export.Network{Image: info.Image, Channels: 1}, Mean: []float32{info.Mean}, Std: []float32{info.Std}},
+		classes: info.Classes,
+		find:    func(x []float32, n int) ([][]detect.Detection, error) { return p.Detect(x, n, opts.Top, opts.MinScore) },
+	}, opts, stdout)
+}
+
+// predictExported runs the exported detector model, whose metadata is
+// meta, on opts.Images with ONNX Runtime: 'asvit detect predict --model'
+// and 'asvit predict' of a detector.
+func predictExported(ctx context.Context, model []byte, meta export.Meta, opts detectPredictOptions, ortOpts ort.Options, stdout io.Writer) error {
+	e, err := detect.OpenExported(model, meta, ortOpts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", opts.Model, err)
+	}
+	defer e.Destroy()
+	return findBoxes(ctx, boxFinder{input: meta, classes: meta.ClassNames, find: e.Detect}, opts, stdout)
+}
+
+// findBoxes runs f on opts.Images, opts.Batch at a time, keeps at most
+// opts.Top detections of each scoring opts.MinScore or more, and prints
+// and draws them as opts say.
+func findBoxes(ctx context.Context, f boxFinder, opts detectPredictOptions, stdout io.Writer) error {
+	per := f.input.Channels * f.input.Image * f.input.Image
 	if opts.Draw != "" {
 		if err := os.MkdirAll(opts.Draw, 0o755); err != nil {
 			return err
@@ -512,19 +715,28 @@ func runDetectPredict(_ context.Context, opts detectPredictOptions, stdout io.Wr
 	}
 	var all []detectedImage
 	for start := 0; start < len(opts.Images); start += opts.Batch {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		paths := opts.Images[start:min(start+opts.Batch, len(opts.Images))]
 		x := make([]float32, len(paths)*per)
 		for i, path := range paths {
-			if err := preprocessImage(x[i*per:(i+1)*per], path, meta); err != nil {
+			if err := preprocessImage(x[i*per:(i+1)*per], path, f.input); err != nil {
 				return err
 			}
 		}
-		dets, err := p.Detect(x, len(paths), opts.Top, opts.MinScore)
+		dets, err := f.find(x, len(paths))
 		if err != nil {
 			return err
 		}
 		for i, path := range paths {
-			d, err := placeDetections(path, dets[i], info, opts.Draw)
+			var kept []detect.Detection
+			for _, d := range dets[i] {
+				if d.Score >= opts.MinScore && len(kept) < opts.Top {
+					kept = append(kept, d)
+				}
+			}
+			d, err := placeDetections(path, kept, f.input.Image, f.classes, opts.Draw)
 			if err != nil {
 				return err
 			}
@@ -547,9 +759,18 @@ func runDetectPredict(_ context.Context, opts detectPredictOptions, stdout io.Wr
 	return err
 }
 
+// className is class c's name, or its index when names has none.
+func className(names []string, c int) string {
+	if c >= 0 && c < len(names) {
+		return names[c]
+	}
+	return fmt.Sprint(c)
+}
+
 // placeDetections scales the detections of image path from the
-// detector's canvas to the image and, with draw set, draws them there.
-func placeDetections(path string, dets []detect.Detection, info detect.ModelInfo, draw string) (detectedImage, error) {
+// detector's side×side input to the image and, with draw set, draws them
+// there.
+func placeDetections(path string, dets []detect.Detection, side int, classes []string, draw string) (detectedImage, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return detectedImage{}, err
@@ -560,17 +781,17 @@ func placeDetections(path string, dets []detect.Detection, info detect.ModelInfo
 		return detectedImage{}, fmt.Errorf("image %s: %w", path, err)
 	}
 	w, h := img.Bounds().Dx(), img.Bounds().Dy()
-	sx, sy := float64(w)/float64(info.Image), float64(h)/float64(info.Image)
+	sx, sy := float64(w)/float64(side), float64(h)/float64(side)
 	out := detectedImage{Image: path, Width: w, Height: h, Detections: []detectedBox{}}
 	scaled := make([]detect.Detection, len(dets))
 	for k, d := range dets {
 		d.X, d.W, d.Y, d.H = d.X*sx, d.W*sx, d.Y*sy, d.H*sy
 		scaled[k] = d
-		out.Detections = append(out.Detections, detectedBox{Class: d.Class, Name: info.Classes[d.Class], Score: d.Score,
+		out.Detections = append(out.Detections, detectedBox{Class: d.Class, Name: className(classes, d.Class), Score: d.Score,
 			BBox: [4]float64{d.X, d.Y, d.W, d.H}})
 	}
 	if draw != "" {
-		drawn := detect.Annotate(img, detect.DrawScale(w, h), nil, scaled, info.Classes)
+		drawn := detect.Annotate(img, detect.DrawScale(w, h), nil, scaled, classes)
 		if err := detect.WritePNG(filepath.Join(draw, drawnName(path)), drawn); err != nil {
 			return out, err
 		}

@@ -11,8 +11,10 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/asvit/asvit/atomicfile"
+	"github.com/asvit/asvit/detect"
 	"github.com/asvit/asvit/export"
 	"github.com/asvit/asvit/ort"
+	"github.com/asvit/asvit/runs"
 	"github.com/asvit/asvit/train"
 	"github.com/asvit/asvit/vit"
 )
@@ -205,6 +207,9 @@ func (o exportOptions) fromRun(out export.Output) ([]byte, export.Meta, error) {
 	}
 	if o.Checkpoint != train.BestFile && o.Checkpoint != train.LastFile {
 		return nil, export.Meta{}, usagef("--checkpoint: got %q, want %s or %s", o.Checkpoint, train.BestFile, train.LastFile)
+	}
+	if k, err := runs.KindOf(o.From); err == nil && k.Name == detect.Kind.Name {
+		return nil, export.Meta{}, fmt.Errorf("%s is a detection run; export its detector with 'asvit detect export %s'", o.From, o.From)
 	}
 	return train.Export(o.From, o.Checkpoint, out, Version)
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"path"
+	"regexp"
 	"slices"
 	"text/tabwriter"
 
@@ -25,7 +27,7 @@ func inspectCommand() *cli.Command {
 		Name:         "inspect",
 		Usage:        "print an ONNX model's metadata, inputs, outputs, node counts and parameters",
 		ArgsUsage:    "FILE.onnx",
-		Description:  "Works on any ONNX model. Parameters are the elements of its floating-point initializers of rank ≥ 1; the other initializers (shapes, indices, scalars) are counted as constants.",
+		Description:  "Works on any ONNX model. Parameters are the elements of its floating-point initializers of rank ≥ 1 other than the constants asvit's graph builder names Const_N; the other initializers (shapes, indices, scalars, such constants) are counted as constants.",
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
 			args, err := requireArgs(c, 1, 1, "FILE.onnx")
@@ -86,18 +88,26 @@ func runInspect(_ context.Context, opts inspectOptions, stdout io.Writer) error 
 			consts, nConsts = consts+n, nConsts+1
 		}
 	}
-	fmt.Fprintf(tw, "parameters\t%s in %d tensors (floating-point initializers of rank ≥ 1)\n", groupDigits(params), nParams)
-	fmt.Fprintf(tw, "constants\t%s in %d other initializers (shapes, indices, scalars)\n", groupDigits(consts), nConsts)
+	fmt.Fprintf(tw, "parameters\t%s in %d tensors (floating-point initializers of rank ≥ 1, not named Const_N)\n", groupDigits(params), nParams)
+	fmt.Fprintf(tw, "constants\t%s in %d other initializers (shapes, indices, scalars, Const_N tensors)\n", groupDigits(consts), nConsts)
 	return tw.Flush()
 }
 
 // isParam reports whether an initializer counts as a parameter: a
-// floating-point tensor of rank at least 1. Shapes and indices (integers)
-// and scalar constants are not parameters.
+// floating-point tensor of rank at least 1 that is not a constant of
+// asvit's graph builder (graphgen names them Const_N in their scope, such
+// as the one-hot kernels of a re-embedding or a detector's slot ranks).
+// Shapes and indices (integers) and scalar constants are not parameters.
 func isParam(t *onnx.TensorProto) bool {
+	if constName.MatchString(path.Base(t.GetName())) {
+		return false
+	}
 	switch onnx.TensorProto_DataType(t.GetDataType()) {
 	case onnx.TensorProto_FLOAT, onnx.TensorProto_DOUBLE, onnx.TensorProto_FLOAT16, onnx.TensorProto_BFLOAT16:
 		return len(t.GetDims()) > 0
 	}
 	return false
 }
+
+// constName matches the names graphgen gives constants.
+var constName = regexp.MustCompile(`^Const_[0-9]+$`)

@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/asvit/asvit/data"
+	"github.com/asvit/asvit/detect"
 	"github.com/asvit/asvit/export"
 	"github.com/asvit/asvit/ort"
 	"github.com/asvit/asvit/vit"
@@ -27,37 +29,62 @@ type predictOptions struct {
 	Top     int
 	Batch   int
 	JSON    bool
+	// Detectors only (Output export.Detections).
+	MinScore float64
+	Draw     string
+	// given reports whether a flag was set on the command line; nil means
+	// none was.
+	given func(flag string) bool
 }
+
+func (o predictOptions) isSet(flag string) bool { return o.given != nil && o.given(flag) }
 
 func predictCommand(rt *runtimeOptions) *cli.Command {
 	var opts predictOptions
 	return &cli.Command{
 		Name:      "predict",
-		Usage:     "classify images with a model written by 'asvit export'",
-		ArgsUsage: "IMAGE... (or --inputs X.npy)",
+		Usage:     "classify images, or find objects in them, with a model written by 'asvit export' or 'asvit detect export'",
+		ArgsUsage: "[MODEL.onnx] IMAGE... (or --inputs X.npy)",
 		Description: `Each PNG or JPEG image is converted to the model's channels (gray replicated,
 RGB averaged), resized bilinearly to its resolution and normalised with the
 mean and std in its metadata. --inputs feeds a float32 N×C×R×R .npy batch as
 is. Probabilities are the softmax of the logits. A model exported with
---outputs features prints its feature vectors instead.`,
+--outputs features prints its feature vectors instead.
+
+A detector written by 'asvit detect export' prints each image's boxes (in
+the image's own pixels, x y width height from the top left, best first)
+as 'asvit detect predict --model' does: every box the model returns, or
+those scoring --min-score or more, at most --top of them; --draw DIR
+writes each image with its boxes as DIR/NAME.png. Detectors take image
+files only.
+
+Without --model, a first argument ending in .onnx is the model.`,
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "model", Aliases: []string{"m"}, Destination: &opts.Model,
-				Usage: "ONNX model written by 'asvit export' (required)"},
+				Usage: "ONNX model written by 'asvit export' or 'asvit detect export' (required; or the first argument)"},
 			&cli.StringFlag{Name: "inputs", Destination: &opts.Inputs,
 				Usage: "float32 .npy batch N×C×R×R, already preprocessed, to run instead of images"},
 			&cli.IntFlag{Name: "sample", Destination: &opts.Sample,
 				Usage: "run on the first N images of the embedded Fashion-MNIST test split instead (their true classes are shown)"},
-			&cli.IntFlag{Name: "top", Value: 5, Destination: &opts.Top,
-				Usage: "classes to print per input, most probable first"},
+			&cli.IntFlag{Name: "top", Value: 5, Destination: &opts.Top, DefaultText: "5; with a detector, all its boxes",
+				Usage: "classes (a detector: boxes) to print per input, most probable first"},
 			&cli.IntFlag{Name: "batch", Value: 32, Destination: &opts.Batch,
 				Usage: "inputs per forward pass"},
 			&cli.BoolFlag{Name: "json", Destination: &opts.JSON,
-				Usage: `print {"inputs", "logits", "top": [[{"class", "name", "prob"}]]} as JSON`},
+				Usage: `print {"inputs", "logits", "top": [[{"class", "name", "prob"}]]} as JSON (a detector: as 'asvit detect predict --json')`},
+			&cli.Float64Flag{Name: "min-score", Destination: &opts.MinScore, DefaultText: "the model's own threshold",
+				Usage: "with a detector: least score of a box shown"},
+			&cli.StringFlag{Name: "draw", Destination: &opts.Draw,
+				Usage: "with a detector: write each image with its boxes into this directory"},
 		},
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
 			opts.Images = c.Args().Slice()
+			if opts.Model == "" && len(opts.Images) > 0 && strings.EqualFold(filepath.Ext(opts.Images[0]), ".onnx") {
+				opts.Model, opts.Images = opts.Images[0], opts.Images[1:]
+			}
 			opts.Runtime = *rt
+			opts.given = c.IsSet
 			return runPredict(c.Context, opts, c.App.Writer)
 		},
 	}
@@ -66,7 +93,7 @@ is. Probabilities are the softmax of the logits. A model exported with
 func (o predictOptions) check() error {
 	switch {
 	case o.Model == "":
-		return usagef("missing --model: give the ONNX file written by 'asvit export'")
+		return usagef("missing --model: give the ONNX file written by 'asvit export' or 'asvit detect export'")
 	case o.Sample < 0:
 		return usagef("--sample: got %d, want a positive count", o.Sample)
 	case len(o.Images) == 0 && o.Inputs == "" && o.Sample == 0:
@@ -77,6 +104,8 @@ func (o predictOptions) check() error {
 		return usagef("--top: got %d, want at least 1", o.Top)
 	case o.Batch < 1:
 		return usagef("--batch: got %d, want at least 1", o.Batch)
+	case !(o.MinScore >= 0 && o.MinScore <= 1):
+		return usagef("--min-score: got %g, want a score in [0, 1]", o.MinScore)
 	}
 	return nil
 }
@@ -201,6 +230,12 @@ func runPredict(ctx context.Context, opts predictOptions, stdout io.Writer) erro
 	if err != nil {
 		return err
 	}
+	if meta.Output == export.Detections {
+		return predictDetections(ctx, model, meta, opts, sessOpts, stdout)
+	}
+	if opts.isSet("min-score") || opts.Draw != "" {
+		return usagef("--min-score and --draw go with a detector; %s outputs %s", opts.Model, meta.Output)
+	}
 	output, width, err := checkModelIO(opts.Model, model, meta)
 	if err != nil {
 		return err
@@ -241,6 +276,23 @@ func runPredict(ctx context.Context, opts predictOptions, stdout io.Writer) erro
 		return reportFeatures(stdout, in.names, outs, opts.JSON)
 	}
 	return reportTop(stdout, in.names, outs, meta.ClassNames, opts.Top, opts.JSON)
+}
+
+// predictDetections runs the exported detector model, whose metadata is
+// meta, as 'asvit detect predict --model' does.
+func predictDetections(ctx context.Context, model []byte, meta export.Meta, opts predictOptions, sessOpts ort.Options, stdout io.Writer) error {
+	if opts.Inputs != "" || opts.Sample > 0 {
+		return usagef("%s is a detector: give PNG or JPEG images (--inputs and --sample are for classifiers)", opts.Model)
+	}
+	d := detectPredictOptions{Model: opts.Model, Checkpoint: detect.BestFile, Images: opts.Images,
+		MinScore: opts.MinScore, Top: meta.Detection.TopK, Batch: opts.Batch, Draw: opts.Draw, JSON: opts.JSON}
+	if opts.isSet("top") {
+		d.Top = opts.Top
+	}
+	if err := d.check(); err != nil {
+		return err
+	}
+	return predictExported(ctx, model, meta, d, sessOpts, stdout)
 }
 
 // forward runs one batch of k inputs and returns a copy of its k×width

@@ -50,7 +50,9 @@
 // (DefaultIoUThreshold), taking normalised images of any batch size and
 // returning a fixed K boxes, scores and classes per image, empty slots
 // last, with package export's metadata. ExportDecoder is the Go decoder
-// that gives the same detections.
+// that gives the same detections. ExportRun exports a run's checkpoint
+// from its directory alone, and Exported runs an exported model with ONNX
+// Runtime and nothing else.
 //
 // # Runs
 //

@@ -20,7 +20,9 @@ import (
 
 // Kind names detection runs and the format of their files. The execution
 // options (threads, device) may change on resume.
-var Kind = runs.Kind{Name: "detect", Format: 1, Free: []string{"ort"}}
+// Format 2 stores box sizes as fractions of the image side; format 1 runs
+// (sizes in output-stride cells) are refused.
+var Kind = runs.Kind{Name: "detect", Format: 2, Free: []string{"ort"}}
 
 // Names of the files a run writes in its directory besides those of
 // package runs (config.json, log.jsonl, result.json).

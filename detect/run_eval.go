@@ -200,7 +200,14 @@ func (p *Predictor) Forward(images, heatmap, box []float32) error {
 // (n×1×Image×Image), at most topK per image and none below minScore, best
 // first, in input pixels.
 func (p *Predictor) Detect(x []float32, n, topK int, minScore float64) ([][]Detection, error) {
-	return detectImages(x, n, p.batch, p.model, p.model.Decoder(topK, minScore), p.Forward)
+	return p.DetectWith(x, n, p.model.Decoder(topK, minScore))
+}
+
+// DetectWith returns the detections of the n normalised images in x
+// (n×1×Image×Image) as d decodes them; with the Decoder of
+// Model.ExportDecoder, those the exported detector returns.
+func (p *Predictor) DetectWith(x []float32, n int, d Decoder) ([][]Detection, error) {
+	return detectImages(x, n, p.batch, p.model, d, p.Forward)
 }
 
 // Evaluation is the COCO evaluation of a detector on a set.
