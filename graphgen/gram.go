@@ -181,29 +181,23 @@ func (g *Graph) explicit(s sampleGrad) *Value {
 }
 
 // unfold returns the patches a Conv with weight shape wShape reads from x
-// (N×C×H×W): [N, P·Q, C·kh·kw], channel-major like the weight. It pads x,
-// takes one strided Slice per kernel offset and concatenates them.
+// (N×C×H×W): [N, P·Q, C·kh·kw], channel-major like the weight. It is one
+// Conv with group C and a constant one-hot weight [C·kh·kw, 1, kh, kw] at
+// the same strides, dilations and pads, whose output channel c·kh·kw +
+// i·kw + j copies input channel c at kernel offset (i, j). Only its forward
+// values are used: the weight is a constant, so no gradient is taken with
+// respect to it, and the reverse sweep that PerSampleGram builds precedes
+// it.
 func (g *Graph) unfold(x *Value, wShape []int, p ConvParams) *Value {
-	p = p.normalized()
-	pt, pl, pb, pr := p.Pads[0], p.Pads[1], p.Pads[2], p.Pads[3]
-	xp := x
-	if pt+pl+pb+pr > 0 {
-		xp = g.Pad(x, 0, 0, pt, pl, 0, 0, pb, pr)
+	c, kk := x.Dim(1), wShape[2]*wShape[3]
+	oneHot := make([]float64, c*kk*kk)
+	for o := range c * kk {
+		oneHot[o*kk+o%kk] = 1
 	}
-	kh, kw := wShape[2], wShape[3]
-	rows := ConvOutSize(x.Dim(2), kh, p.Strides[0], p.Dilations[0], pt, pb)
-	cols := ConvOutSize(x.Dim(3), kw, p.Strides[1], p.Dilations[1], pl, pr)
-	var taps []*Value
-	for i := range kh {
-		for j := range kw {
-			r0, c0 := i*p.Dilations[0], j*p.Dilations[1]
-			tap := g.Slice(xp, []int{2, 3}, []int{r0, c0},
-				[]int{r0 + p.Strides[0]*(rows-1) + 1, c0 + p.Strides[1]*(cols-1) + 1}, p.Strides[:])
-			taps = append(taps, g.Unsqueeze(tap, 2))
-		}
-	}
-	patches := g.Reshape(g.Concat(2, taps...), x.Dim(0), -1, rows*cols) // [N, C·kh·kw, P·Q]
-	return g.Transpose(patches, 0, 2, 1)
+	w := g.floatConst(x.dtype, []int{c * kk, 1, wShape[2], wShape[3]}, oneHot)
+	p.Group = c
+	patches := g.Conv(x, w, nil, p) // [N, C·kh·kw, P, Q]
+	return g.Transpose(g.Reshape(patches, x.Dim(0), c*kk, -1), 0, 2, 1)
 }
 
 // addOpt returns a + b, or b when a is nil.

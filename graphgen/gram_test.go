@@ -125,6 +125,52 @@ func TestPerSampleGramSharedSquareWeight(t *testing.T) {
 	compareGram(t, res[0], want, largest, 1e-12)
 }
 
+// TestPerSampleGramConvGeometry covers Conv weights whose patches come from
+// a strided, dilated, asymmetrically padded, non-square kernel over several
+// channels, read from a computed value (tanh of the scaled input) rather
+// than an input. The Gram must match the per-sample gradients (float64
+// bound of TestPerSampleGramFloat64) and its patches must need no Concat.
+// The Gram is blind to a permutation of the patch features that the Conv
+// part of the gradient alone would carry, so the weight also scales a
+// per-sample input elementwise: that part is in the weight's own layout,
+// and the two only add up right if the patches are laid out like the
+// weight. No parameter precedes the Conv, so the reverse sweep has no ConvTranspose
+// (which has no tangent rule) and the Gram, patches included, can itself
+// be differentiated in both modes.
+func TestPerSampleGramConvGeometry(t *testing.T) {
+	cases := []struct {
+		name   string
+		kernel [2]int
+		p      graphgen.ConvParams
+	}{
+		{"strided padded dilated", [2]int{3, 2}, graphgen.ConvParams{Strides: [2]int{2, 1}, Dilations: [2]int{1, 2}, Pads: [4]int{1, 0, 2, 1}}},
+		{"stride leaves rows unread", [2]int{2, 2}, graphgen.ConvParams{Strides: [2]int{3, 2}, Pads: [4]int{1, 1, 0, 0}}},
+	}
+	for i, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			f := newFixture("gramconv", uint64(50+i))
+			x := f.in(-1, 1, 3, 2, 7, 6)
+			s := f.in(0.5, 1.5, 2, 1, 1)
+			w := f.in(-1, 1, 4, 2, c.kernel[0], c.kernel[1])
+			b := f.in(-1, 1, 4)
+			h := f.Conv(f.Tanh(f.Mul(x, s)), w, b, c.p)
+			z := f.in(-1, 1, 3, 4, 2, c.kernel[0], c.kernel[1])
+			y := f.Add(f.ReduceSum(f.Tanh(h), false, 1, 2, 3), f.ReduceSum(f.Tanh(f.Mul(z, w)), false, 1, 2, 3, 4))
+			params := []*graphgen.Value{w, b}
+			gc := newGramCheck(t, y, params, f.feeds)
+			for _, n := range f.Nodes() {
+				if n.Op == "Concat" {
+					t.Fatalf("node %s: the Gram's patches should come from one Conv, not a Concat", n.Name)
+				}
+			}
+			res := f.run(t, gc.outputs(), nil)
+			want, largest := gc.reference(res)
+			compareGram(t, res[0], want, largest, 1e-12)
+			checkDerivatives(t, f, gc.gram, false)
+		})
+	}
+}
+
 // TestGramChoosesPerLayer pins the cost model on the block's layers: the
 // re-embedding's reduction (few tokens, wide input) takes the token Gram,
 // the attention's qkv (many tokens, narrow) the explicit gradients.
