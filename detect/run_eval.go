@@ -176,24 +176,7 @@ func (p *Predictor) Forward(images, heatmap, box []float32) error {
 	if p.session == nil {
 		return fmt.Errorf("the predictor is destroyed")
 	}
-	side, img := int64(p.model.OutputSide()), int64(p.info.Image)
-	b := int64(p.batch)
-	x, err := ort.NewFloat32([]int64{b, 1, img, img}, images)
-	if err != nil {
-		return fmt.Errorf("detector forward: %w", err)
-	}
-	defer x.Destroy()
-	h, err := ort.NewFloat32([]int64{b, int64(p.model.classes), side, side}, heatmap)
-	if err != nil {
-		return fmt.Errorf("detector forward: %w", err)
-	}
-	defer h.Destroy()
-	bx, err := ort.NewFloat32([]int64{b, BoxChannels, side, side}, box)
-	if err != nil {
-		return fmt.Errorf("detector forward: %w", err)
-	}
-	defer bx.Destroy()
-	return p.session.RunInto(append(append([]*ort.Tensor{}, p.params...), x), []*ort.Tensor{h, bx})
+	return runForward(p.session, p.model, p.batch, p.params, images, heatmap, box)
 }
 
 // Detect returns the detections of the n normalised images in x

@@ -121,15 +121,20 @@ func (s *Stepper) Forward(images, heatmap, box []float32) error {
 	if s.eval == nil {
 		return errDestroyed
 	}
-	bs := s.model.backbone.Spec()
-	side := int64(s.model.OutputSide())
-	b := int64(s.batch)
+	return runForward(s.eval, s.model, s.batch, s.adamw.Params(), images, heatmap, box)
+}
+
+// runForward runs a forward session of m (the parameters, then the images
+// as inputs) on a full batch, writing its outputs into heatmap and box.
+func runForward(session *ort.Session, m Model, batch int, params []*ort.Tensor, images, heatmap, box []float32) error {
+	bs := m.backbone.Spec()
+	side, b := int64(m.OutputSide()), int64(batch)
 	x, err := ort.NewFloat32([]int64{b, int64(bs.Channels), int64(bs.Image), int64(bs.Image)}, images)
 	if err != nil {
 		return fmt.Errorf("detector forward: %w", err)
 	}
 	defer x.Destroy()
-	h, err := ort.NewFloat32([]int64{b, int64(s.model.classes), side, side}, heatmap)
+	h, err := ort.NewFloat32([]int64{b, int64(m.classes), side, side}, heatmap)
 	if err != nil {
 		return fmt.Errorf("detector forward: %w", err)
 	}
@@ -139,7 +144,7 @@ func (s *Stepper) Forward(images, heatmap, box []float32) error {
 		return fmt.Errorf("detector forward: %w", err)
 	}
 	defer bx.Destroy()
-	return s.eval.RunInto(append(slices.Clone(s.adamw.Params()), x), []*ort.Tensor{h, bx})
+	return session.RunInto(append(slices.Clone(params), x), []*ort.Tensor{h, bx})
 }
 
 // Destroy releases the sessions and tensors; safe when repeated.
