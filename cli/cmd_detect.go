@@ -544,6 +544,7 @@ type detectPredictOptions struct {
 	Checkpoint string
 	Images     []string
 	MinScore   float64
+	IoU        float64 // with --run: the NMS threshold; 1: no NMS
 	Top        int
 	Batch      int
 	Draw       string // directory; "" draws nothing
@@ -565,8 +566,9 @@ boxes are given in the image's own pixels, x y width height from the top
 left, best first. --draw DIR writes each image with its boxes as
 DIR/NAME.png.
 
---run runs a run's checkpoint and decodes its outputs in Go, without NMS
-(CenterNet's peak test stands in for it); --model runs a detector written
+--run runs a run's checkpoint and decodes its outputs in Go, followed by
+per-class NMS at --iou-threshold as an exported detector does (1: none;
+CenterNet's peak test alone, as the COCO evaluation decodes); --model runs a detector written
 by 'asvit detect export' with ONNX Runtime alone, with its own top-k,
 score threshold and NMS (see its metadata), which --top and --min-score
 can only narrow. --min-score defaults to %g with --run and to the
@@ -578,6 +580,8 @@ model's own threshold with --model.`, detect.SampleMinScore),
 			&cli.StringFlag{Name: "checkpoint", Value: detect.BestFile, Destination: &opts.Checkpoint, Usage: "with --run: the run's checkpoint, best or last"},
 			&cli.Float64Flag{Name: "min-score", Value: detect.SampleMinScore, Destination: &opts.MinScore,
 				DefaultText: fmt.Sprintf("%g; with --model, the model's own", detect.SampleMinScore), Usage: "least score of a box shown"},
+			&cli.Float64Flag{Name: "iou-threshold", Value: detect.DefaultIoUThreshold, Destination: &opts.IoU,
+				Usage: "with --run: drop a box whose IoU with a better box of its class exceeds this (1: no NMS)"},
 			&cli.IntFlag{Name: "top", Value: detect.EvalTopK, Destination: &opts.Top, Usage: "most boxes per image"},
 			&cli.IntFlag{Name: "batch", Value: 16, Destination: &opts.Batch, Usage: "images per forward pass"},
 			&cli.StringFlag{Name: "draw", Destination: &opts.Draw, Usage: "write each image with its boxes into this directory"},
@@ -611,6 +615,10 @@ func (o detectPredictOptions) check() error {
 		return usagef("--checkpoint: got %q, want best or last", o.Checkpoint)
 	case o.Model != "" && o.isSet("checkpoint"):
 		return usagef("--checkpoint goes with --run; an exported model holds one checkpoint's weights")
+	case o.Model != "" && o.isSet("iou-threshold"):
+		return usagef("--iou-threshold goes with --run; an exported model applies its own NMS (see its metadata)")
+	case !(o.IoU > 0 && o.IoU <= 1):
+		return usagef("--iou-threshold: got %g, want a number in (0, 1] (1: no NMS)", o.IoU)
 	case !(o.MinScore >= 0 && o.MinScore <= 1):
 		return usagef("--min-score: got %g, want a score in [0, 1]", o.MinScore)
 	case o.Top < 1:
@@ -687,7 +695,13 @@ func runDetectPredict(ctx context.Context, opts detectPredictOptions, stdout io.
 	return findBoxes(ctx, boxFinder{
 		input:   export.Meta{Network: export.Network{Image: info.Image, Channels: 1}, Mean: []float32{info.Mean}, Std: []float32{info.Std}},
 		classes: info.Classes,
-		find:    func(x []float32, n int) ([][]detect.Detection, error) { return p.Detect(x, n, opts.Top, opts.MinScore) },
+		find: func(x []float32, n int) ([][]detect.Detection, error) {
+			d := p.Model().Decoder(opts.Top, opts.MinScore)
+			if opts.IoU < 1 {
+				d.IoUThreshold = opts.IoU
+			}
+			return p.DetectWith(x, n, d)
+		},
 	}, opts, stdout)
 }
 

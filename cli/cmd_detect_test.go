@@ -138,6 +138,8 @@ func TestDetectUsageErrors(t *testing.T) {
 		{[]string{"detect", "predict", "--model", "m.onnx", "--checkpoint", "last", "a.png"}, "--checkpoint goes with --run"},
 		{[]string{"detect", "predict", "--run", "r"}, "no images"},
 		{[]string{"detect", "predict", "--run", "r", "--min-score", "2", "a.png"}, "--min-score"},
+		{[]string{"detect", "predict", "--run", "r", "--iou-threshold", "0", "a.png"}, "--iou-threshold: got 0"},
+		{[]string{"detect", "predict", "--model", "m.onnx", "--iou-threshold", "0.4", "a.png"}, "--iou-threshold goes with --run"},
 		{[]string{"detect", "predict", "--run", "r", "--draw", "d", "x/a.png", "y/a.jpg"}, "both be drawn"},
 	} {
 		code, _, stderr := runApp(t, ctx, c.args...)
@@ -303,6 +305,22 @@ func TestDetectExport(t *testing.T) {
 	if code != ExitOK || detectJSON != stdout {
 		t.Errorf("detect predict --model --json: exit %d, %s\n%s\nwant what predict printed:\n%s", code, stderr, detectJSON, stdout)
 	}
+	// The run's checkpoint decoded in Go with the same top-k, threshold
+	// and NMS finds the same boxes.
+	code, runJSON, stderr := runApp(t, ctx, append([]string{"--threads", "1", "detect", "predict", "--run", run, "--checkpoint", "last",
+		"--top", "20", "--min-score", "0.05", "--iou-threshold", "0.3", "--json"}, images...)...)
+	var fromRun []detectedImage
+	if err := json.Unmarshal([]byte(runJSON), &fromRun); code != ExitOK || err != nil || len(fromRun) != set.N {
+		t.Fatalf("detect predict --run --json: exit %d, %v\n%s%s", code, err, runJSON, stderr)
+	}
+	runDets := make([][]detect.Detection, len(fromRun))
+	for i, im := range fromRun {
+		runDets[i] = []detect.Detection{}
+		for _, box := range im.Detections {
+			runDets[i] = append(runDets[i], detect.Detection{Box: detect.Box{X: box.BBox[0], Y: box.BBox[1], W: box.BBox[2], H: box.BBox[3], Class: box.Class}, Score: box.Score})
+		}
+	}
+	sameDetections(t, "detect predict --run with the export's NMS", runDets, want, 1e-4, 1e-2)
 	if len(want[0]) == 0 {
 		t.Fatal("no detections on the first canvas")
 	}

@@ -284,7 +284,7 @@ func predictDetections(ctx context.Context, model []byte, meta export.Meta, opts
 	if opts.Inputs != "" || opts.Sample > 0 {
 		return usagef("%s is a detector: give PNG or JPEG images (--inputs and --sample are for classifiers)", opts.Model)
 	}
-	d := detectPredictOptions{Model: opts.Model, Checkpoint: detect.BestFile, Images: opts.Images,
+	d := detectPredictOptions{Model: opts.Model, Checkpoint: detect.BestFile, Images: opts.Images, IoU: 1,
 		MinScore: opts.MinScore, Top: meta.Detection.TopK, Batch: opts.Batch, Draw: opts.Draw, JSON: opts.JSON}
 	if opts.isSet("top") {
 		d.Top = opts.Top
