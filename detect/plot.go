@@ -49,10 +49,9 @@ func Plot(dir string) error {
 
 // curves lays out the loss and validation panels.
 func curves(epochs []EpochRecord, steps []StepRecord, title string) ([][]*plot.Plot, error) {
-	x, xLabel := func(step int) float64 { return float64(step) }, "step"
+	x, xLabel := runs.StepAxis(0, 0)
 	if len(epochs) > 0 {
-		perEpoch := float64(epochs[0].Step) / float64(epochs[0].Epoch)
-		x, xLabel = func(step int) float64 { return float64(step) / perEpoch }, "epoch"
+		x, xLabel = runs.StepAxis(epochs[0].Step, epochs[0].Epoch)
 	}
 	at := func(value func(EpochRecord) float64) plotter.XYs {
 		var xys plotter.XYs

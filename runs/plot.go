@@ -139,3 +139,15 @@ func makeLegendRoom(p *plot.Plot, c draw.Canvas) bool {
 	}
 	return true
 }
+
+// StepAxis maps a run's step counts to a plot's x axis: epochs when an
+// epoch has ended (the first one ended at step firstStep, epoch
+// firstEpoch ≥ 1; 0 means none has), steps otherwise. It returns the map
+// and the axis label.
+func StepAxis(firstStep, firstEpoch int) (func(step int) float64, string) {
+	if firstEpoch < 1 {
+		return func(step int) float64 { return float64(step) }, "step"
+	}
+	perEpoch := float64(firstStep) / float64(firstEpoch)
+	return func(step int) float64 { return float64(step) / perEpoch }, "epoch"
+}
