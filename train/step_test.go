@@ -9,6 +9,7 @@ import (
 
 	"github.com/asvit/asvit/graphgen"
 	"github.com/asvit/asvit/graphgen/eval"
+	"github.com/asvit/asvit/internal/fdcheck"
 	"github.com/asvit/asvit/vit"
 )
 
@@ -118,22 +119,7 @@ func TestLossGradientMatchesFiniteDifferences(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(7, 8))
 	for trial := range 3 {
-		dir := make([][]float64, len(grads))
-		norm := 0.0
-		for k, g := range grads {
-			dir[k] = make([]float64, len(g))
-			for i := range g {
-				dir[k][i] = r.NormFloat64()
-				norm += dir[k][i] * dir[k][i]
-			}
-		}
-		dot := 0.0
-		for k, g := range grads {
-			for i := range g {
-				dir[k][i] /= math.Sqrt(norm)
-				dot += dir[k][i] * g[i]
-			}
-		}
+		dir, dot := fdcheck.UnitDirection(r, grads)
 		const h = 1e-4
 		fd := (ref.lossAt(t, dir, h) - ref.lossAt(t, dir, -h)) / (2 * h)
 		// Along a unit direction ⟨grad, u⟩ is about 1e-2. Central

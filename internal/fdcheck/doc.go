@@ -1,0 +1,3 @@
+// Package fdcheck helps tests check gradients against central finite
+// differences along random directions.
+package fdcheck
