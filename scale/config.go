@@ -50,9 +50,15 @@ const (
 // Validate reports the first setting that Run cannot use. It also checks
 // that the starting model can be built at Image.
 func (c Config) Validate() error {
-	switch {
-	case c.Dir == "":
+	if c.Dir == "" {
 		return errors.New("scale: run directory: empty; give a directory for the run's files")
+	}
+	return c.validateSettings()
+}
+
+// validateSettings checks all but the run directory.
+func (c Config) validateSettings() error {
+	switch {
 	case c.WidthFactor < 1 || c.WidthFactor > maxWidthFactor:
 		return fmt.Errorf("scale: width factor: got %d, want 1..%d", c.WidthFactor, maxWidthFactor)
 	case c.Hidden < 1 || c.Hidden*c.WidthFactor > vit.MaxDim:

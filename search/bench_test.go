@@ -20,7 +20,7 @@ func BenchmarkStep(b *testing.B) {
 	cfg.NoCache = true
 	s := newSearcher(cfg)
 	for b.Loop() {
-		if _, err := s.step(context.Background(), freeEvaluator); err != nil {
+		if _, err := s.Step(context.Background(), trainfree.Sequential(freeEvaluator)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -20,6 +20,10 @@ type Config struct {
 	Momentum float64 `json:"baseline_momentum"` // of the reward baseline (0.9)
 	Window   int     `json:"reward_window"`     // values in the reward's range (20)
 	NoCache  bool    `json:"no_cache"`          // measure a topology again each time it is sampled
+	// BatchSize is the number of topologies sampled per policy step, whose
+	// measures may run at the same time; 0 and 1 both mean one, the
+	// authors' algorithm (and 0 keeps the field out of config.json).
+	BatchSize int `json:"batch_size,omitempty"`
 
 	// EvalSettings records the evaluator's own settings (image size,
 	// batch, repeats, ...) in config.json, so that resuming with another
@@ -36,13 +40,22 @@ func DefaultConfig() Config {
 const (
 	maxSteps  = 1_000_000
 	maxWindow = 1_000_000
+	maxBatch  = 100_000
 )
 
 // Validate reports the first setting that Run cannot use.
 func (c Config) Validate() error {
-	switch {
-	case c.Dir == "":
+	if c.Dir == "" {
 		return errors.New("search: run directory: empty; give a directory for the run's files")
+	}
+	return c.validateSettings()
+}
+
+// validateSettings checks all but the run directory.
+func (c Config) validateSettings() error {
+	switch {
+	case c.BatchSize < 0 || c.BatchSize > maxBatch:
+		return fmt.Errorf("search: batch size: got %d, want 1..%d topologies per step", c.BatchSize, maxBatch)
 	case c.Steps < 1 || c.Steps > maxSteps:
 		return fmt.Errorf("search: steps: got %d, want 1..%d", c.Steps, maxSteps)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
@@ -54,3 +67,6 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// batchSize returns the topologies per step.
+func (c Config) batchSize() int { return max(1, c.BatchSize) }

@@ -2,6 +2,7 @@ package search
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 
 	"github.com/asvit/asvit/runs"
@@ -22,7 +23,8 @@ func LoadConfig(dir string) (Config, error) {
 	return c, nil
 }
 
-// Run searches for cfg.Steps steps, measuring topologies with eval, and
+// Run searches for cfg.Steps steps, measuring topologies with eval one at a
+// time, and
 // keeps its files in cfg.Dir (see package runs): one log record and one
 // checkpoint per step, result.json at the end. With cfg.Resume it continues
 // from the checkpoint, and the result and log equal those of a run that was
@@ -43,6 +45,7 @@ func Run(ctx context.Context, cfg Config, eval trainfree.Evaluator, progress Pro
 	}
 	defer dir.Close()
 	s := newSearcher(cfg)
+	batch := trainfree.Sequential(eval)
 	var st state
 	if ok, err := dir.Checkpoint(&st); err != nil {
 		return Result{}, fmt.Errorf("search: %w", err)
@@ -56,12 +59,14 @@ func Run(ctx context.Context, cfg Config, eval trainfree.Evaluator, progress Pro
 		if err := ctx.Err(); err != nil {
 			return Result{}, fmt.Errorf("search: stopped after step %d: %w", s.st.Step, err)
 		}
-		rec, err := s.step(ctx, eval)
+		recs, err := s.Step(ctx, batch)
 		if err != nil {
 			return Result{}, err
 		}
-		if err := dir.Append(rec); err != nil {
-			return Result{}, fmt.Errorf("search: %w", err)
+		for _, rec := range recs {
+			if err := dir.Append(rec); err != nil {
+				return Result{}, fmt.Errorf("search: %w", err)
+			}
 		}
 		snap, err := s.snapshot()
 		if err != nil {
@@ -70,9 +75,11 @@ func Run(ctx context.Context, cfg Config, eval trainfree.Evaluator, progress Pro
 		if err := dir.Save(snap); err != nil {
 			return Result{}, fmt.Errorf("search: %w", err)
 		}
-		progress.Step(rec)
+		for _, rec := range recs {
+			progress.Step(rec)
+		}
 	}
-	res, err := s.result()
+	res, err := s.Result()
 	if err != nil {
 		return Result{}, fmt.Errorf("search: %w", err)
 	}
@@ -81,4 +88,53 @@ func Run(ctx context.Context, cfg Config, eval trainfree.Evaluator, progress Pro
 	}
 	progress.Finish(res)
 	return res, nil
+}
+
+// Checkpoint returns the Searcher's state in the form of a run directory's
+// checkpoint.
+func (s *Searcher) Checkpoint() (json.RawMessage, error) {
+	st, err := s.snapshot()
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(st)
+}
+
+// WriteRun writes the run directory of a search that ran elsewhere (as a
+// workflow) into cfg.Dir, which must be missing or empty: its settings,
+// its log records, the checkpoint its Searcher ended with and result.json.
+// The directory is then one that Run would have left.
+func WriteRun(cfg Config, recs []StepRecord, checkpoint json.RawMessage) (Result, error) {
+	if err := cfg.Validate(); err != nil {
+		return Result{}, err
+	}
+	var st state
+	if err := json.Unmarshal(checkpoint, &st); err != nil {
+		return Result{}, fmt.Errorf("search: checkpoint: %w", err)
+	}
+	s := newSearcher(cfg)
+	if err := s.restore(st); err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	if len(recs) != s.st.Step*cfg.batchSize() {
+		return Result{}, fmt.Errorf("search: %d log records for %d steps of %d", len(recs), s.st.Step, cfg.batchSize())
+	}
+	res, err := s.Result()
+	if err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	dir, err := runs.Open(cfg.Dir, Kind, cfg, false)
+	if err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	defer dir.Close()
+	for _, r := range recs {
+		if err := dir.Append(r); err != nil {
+			return Result{}, fmt.Errorf("search: %w", err)
+		}
+	}
+	if err := dir.Save(st); err != nil {
+		return Result{}, fmt.Errorf("search: %w", err)
+	}
+	return res, dir.WriteResult(res)
 }

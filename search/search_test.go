@@ -34,11 +34,11 @@ func TestSearchFindsTarget(t *testing.T) {
 			s := newSearcher(cfg)
 			eval := newTargetEvaluator(target)
 			for range cfg.Steps {
-				if _, err := s.step(context.Background(), eval); err != nil {
+				if _, err := s.Step(context.Background(), trainfree.Sequential(eval)); err != nil {
 					t.Fatal(err)
 				}
 			}
-			res, err := s.result()
+			res, err := s.Result()
 			if err != nil {
 				t.Fatal(err)
 			}

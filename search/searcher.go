@@ -17,9 +17,10 @@ const pcgStream = 0x5ea2c4
 
 // StepRecord is one line of a search's log.jsonl.
 type StepRecord struct {
-	Step             int        `json:"step"`     // 1-based
-	Topology         string     `json:"topology"` // the sampled seed-form topology
-	NTKCond          runs.Float `json:"ntk_cond"` // as measured; NaN or ±Inf when bad
+	Step             int        `json:"step"`             // 1-based policy step
+	Sample           int        `json:"sample,omitempty"` // 1-based within the step when Config.BatchSize > 1
+	Topology         string     `json:"topology"`         // the sampled seed-form topology
+	NTKCond          runs.Float `json:"ntk_cond"`         // as measured; NaN or ±Inf when bad
 	LengthDistortion runs.Float `json:"length_distortion"`
 	Bad              bool       `json:"bad,omitempty"`
 	Cached           bool       `json:"cached,omitempty"` // measured at an earlier step
@@ -27,7 +28,7 @@ type StepRecord struct {
 	Baseline         float64    `json:"baseline"` // after the update with Reward
 	Entropy          float64    `json:"entropy"`  // of the policy that sampled, in nats
 	LogProb          float64    `json:"log_prob"` // log π of the sample
-	Seconds          float64    `json:"seconds"`  // wall time of the step
+	Seconds          float64    `json:"seconds"`  // wall time of the whole step
 }
 
 // state is everything a search carries from one step to the next; it is
@@ -43,8 +44,10 @@ type state struct {
 	Cache       map[string]trainfree.Measure `json:"cache"` // by topology string
 }
 
-// searcher runs the steps of a search in memory.
-type searcher struct {
+// Searcher runs the steps of a search in memory, with no files: Run keeps
+// its run directory, and package flow drives one inside a workflow. Given
+// the same Config and Measures it takes the same steps.
+type Searcher struct {
 	cfg   Config
 	clock func() time.Time
 	pcg   *rand.PCG
@@ -52,8 +55,16 @@ type searcher struct {
 	st    state
 }
 
-func newSearcher(cfg Config) *searcher {
-	s := &searcher{cfg: cfg, clock: cfg.Clock, pcg: rand.NewPCG(cfg.Seed, pcgStream)}
+// NewSearcher starts a search with cfg's settings (cfg.Dir is not used).
+func NewSearcher(cfg Config) (*Searcher, error) {
+	if err := cfg.validateSettings(); err != nil {
+		return nil, err
+	}
+	return newSearcher(cfg), nil
+}
+
+func newSearcher(cfg Config) *Searcher {
+	s := &Searcher{cfg: cfg, clock: cfg.Clock, pcg: rand.NewPCG(cfg.Seed, pcgStream)}
 	if s.clock == nil {
 		s.clock = time.Now
 	}
@@ -65,12 +76,18 @@ func newSearcher(cfg Config) *searcher {
 	return s
 }
 
+// Done reports whether all of the Config's steps are taken.
+func (s *Searcher) Done() bool { return s.st.Step >= s.cfg.Steps }
+
+// Steps returns the number of policy steps taken.
+func (s *Searcher) Steps() int { return s.st.Step }
+
 // restore replaces the searcher's state with a checkpoint's.
-func (s *searcher) restore(st state) error {
+func (s *Searcher) restore(st state) error {
 	if err := s.pcg.UnmarshalBinary(st.RNG); err != nil {
 		return fmt.Errorf("checkpoint: random state: %w", err)
 	}
-	if err := st.check(); err != nil {
+	if err := st.check(s.cfg.batchSize()); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	if st.Cache == nil {
@@ -80,8 +97,9 @@ func (s *searcher) restore(st state) error {
 	return nil
 }
 
-// check verifies the shapes a checkpoint must have.
-func (st state) check() error {
+// check verifies the shapes a checkpoint of a search with batch samples per
+// step must have.
+func (st state) check(batch int) error {
 	choices := vit.Choices()
 	if len(st.Policy.Logits) != len(choices) || len(st.Adam.M) != len(choices) || len(st.Adam.V) != len(choices) {
 		return fmt.Errorf("policy has %d choices, want %d", len(st.Policy.Logits), len(choices))
@@ -93,67 +111,112 @@ func (st state) check() error {
 		}
 	}
 	h := st.History
-	if len(h.Kappa) != st.Step || len(h.Bad) != st.Step || len(h.LE) != st.Step {
-		return fmt.Errorf("history holds %d entries after %d steps", len(h.Kappa), st.Step)
+	if n := st.Step * batch; len(h.Kappa) != n || len(h.Bad) != n || len(h.LE) != n {
+		return fmt.Errorf("history holds %d entries after %d steps of %d", len(h.Kappa), st.Step, batch)
 	}
 	return nil
 }
 
 // snapshot returns the state to checkpoint.
-func (s *searcher) snapshot() (state, error) {
+func (s *Searcher) snapshot() (state, error) {
 	var err error
 	s.st.RNG, err = s.pcg.MarshalBinary()
 	return s.st, err
 }
 
-// step samples, measures, rewards and updates the policy once.
-func (s *searcher) step(ctx context.Context, eval trainfree.Evaluator) (StepRecord, error) {
+// Step samples Config.BatchSize topologies from the policy, measures those
+// not in the cache (each once) with eval, and takes one policy step on the
+// mean of their REINFORCE gradients. Rewards and the baseline advance
+// sample by sample in the order drawn, so a batch of one is the authors'
+// step. It returns one record per sample.
+func (s *Searcher) Step(ctx context.Context, eval trainfree.BatchEvaluator) ([]StepRecord, error) {
 	start := s.clock()
 	st := &s.st
+	n := st.Step + 1
 	entropy := st.Policy.entropy()
-	a := st.Policy.sample(s.rng)
-	t, err := vit.FromChoices(a)
+	samples := make([][vit.NumChoices]int, s.cfg.batchSize())
+	keys := make([]string, len(samples))
+	var todo []vit.Topology
+	fresh := map[string]int{} // key → index in todo
+	for i := range samples {
+		samples[i] = st.Policy.sample(s.rng)
+		t, err := vit.FromChoices(samples[i])
+		if err != nil {
+			return nil, err // indices come from the policy's own shapes
+		}
+		keys[i] = t.String()
+		if _, ok := st.Cache[keys[i]]; ok {
+			continue // always a miss with NoCache: nothing is stored
+		}
+		if _, ok := fresh[keys[i]]; !ok {
+			fresh[keys[i]] = len(todo)
+			todo = append(todo, t)
+		}
+	}
+	measured, err := eval.EvaluateAll(ctx, todo, nil)
 	if err != nil {
-		return StepRecord{}, err // indices come from the policy's own shapes
+		return nil, fmt.Errorf("search: step %d: measure: %w", n, err)
 	}
-	key := t.String()
-	m, cached := st.Cache[key] // always a miss with NoCache: nothing is stored
-	if !cached {
-		if m, err = eval.Evaluate(ctx, t); err != nil {
-			return StepRecord{}, fmt.Errorf("search: step %d: measure %s: %w", st.Step+1, key, err)
+	if len(measured) != len(todo) {
+		return nil, fmt.Errorf("search: step %d: %d measures for %d topologies", n, len(measured), len(todo))
+	}
+	st.Evaluations += len(todo)
+	recs := make([]StepRecord, len(samples))
+	var grad [][]float64
+	scale := 1 / float64(len(samples))
+	for i, a := range samples {
+		m, cached := st.Cache[keys[i]]
+		if !cached {
+			m = measured[fresh[keys[i]]]
 		}
-		st.Evaluations++
-		if !s.cfg.NoCache {
-			st.Cache[key] = m
+		reward := st.History.push(m)
+		if !finite(reward) {
+			return nil, fmt.Errorf("search: step %d: %s: reward %v is not finite (κ %v, L^E %v); the measures overflow",
+				n, keys[i], reward, m.NTKCond, m.LengthDistortion)
+		}
+		st.Baseline.update(reward, s.cfg.Momentum)
+		baseline := st.Baseline.value()
+		// loss = -log π(a)·(reward - baseline), so ∂loss/∂logits = -(reward - baseline)·∂log π(a).
+		g := st.Policy.gradLogProb(a)
+		for _, gj := range g {
+			for k := range gj {
+				gj[k] *= -(reward - baseline) * scale
+			}
+		}
+		if grad == nil {
+			grad = g
+		} else {
+			for j, gj := range g {
+				for k := range gj {
+					grad[j][k] += gj[k]
+				}
+			}
+		}
+		recs[i] = StepRecord{
+			Step: n, Topology: keys[i],
+			NTKCond: runs.Float(m.NTKCond), LengthDistortion: runs.Float(m.LengthDistortion), Bad: m.Bad,
+			Cached: cached, Reward: reward, Baseline: baseline, Entropy: entropy, LogProb: st.Policy.logProb(a),
+		}
+		if len(samples) > 1 {
+			recs[i].Sample = i + 1
 		}
 	}
-	logp := st.Policy.logProb(a)
-	reward := st.History.push(m)
-	if !finite(reward) {
-		return StepRecord{}, fmt.Errorf("search: step %d: %s: reward %v is not finite (κ %v, L^E %v); the measures overflow",
-			st.Step+1, key, reward, m.NTKCond, m.LengthDistortion)
-	}
-	st.Baseline.update(reward, s.cfg.Momentum)
-	baseline := st.Baseline.value()
-	// loss = -log π(a)·(reward - baseline), so ∂loss/∂logits = -(reward - baseline)·∂log π(a).
-	grad := st.Policy.gradLogProb(a)
-	for _, g := range grad {
-		for i := range g {
-			g[i] *= -(reward - baseline)
+	if !s.cfg.NoCache {
+		for k, t := range todo {
+			st.Cache[t.String()] = measured[k]
 		}
 	}
 	st.Adam.step(s.cfg.LR, st.Policy.Logits, grad)
-	st.Step++
-	return StepRecord{
-		Step: st.Step, Topology: key,
-		NTKCond: runs.Float(m.NTKCond), LengthDistortion: runs.Float(m.LengthDistortion), Bad: m.Bad,
-		Cached: cached, Reward: reward, Baseline: baseline, Entropy: entropy, LogProb: logp,
-		Seconds: s.clock().Sub(start).Seconds(),
-	}, nil
+	st.Step = n
+	secs := s.clock().Sub(start).Seconds()
+	for i := range recs {
+		recs[i].Seconds = secs
+	}
+	return recs, nil
 }
 
-// result derives the search's answer from the current policy.
-func (s *searcher) result() (Result, error) {
+// Result derives the search's answer from the current policy.
+func (s *Searcher) Result() (Result, error) {
 	p := s.st.Policy
 	t, err := vit.FromChoices(p.argmax())
 	if err != nil {

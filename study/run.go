@@ -293,3 +293,45 @@ func sortTrainings(r *Row, seeds []uint64) {
 		}
 	}
 }
+
+// WriteRun writes what a study that ran elsewhere (as a workflow) learnt
+// into cfg.Out as Run would have logged it, then the report. cfg.Out may
+// hold a run of these settings already (its config.json and the trainings'
+// directories), or nothing.
+func WriteRun(cfg Config, rows []Row) (Summary, error) {
+	if err := cfg.Validate(); err != nil {
+		return Summary{}, err
+	}
+	started, err := runs.Started(cfg.Out)
+	if err != nil {
+		return Summary{}, err
+	}
+	dir, err := runs.Open(cfg.Out, Kind, cfg, started)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer dir.Close()
+	s := &session{cfg: cfg, dir: dir, rows: make([]Row, len(rows))}
+	for i, r := range rows {
+		s.rows[i].Candidate = r.Candidate
+	}
+	for i, r := range rows {
+		if r.Index != i {
+			return Summary{}, fmt.Errorf("study: row %d holds topology %d", i, r.Index)
+		}
+		if r.Params > 0 {
+			if err := s.append(record{Kind: kindMeasure, Index: i, Arch: r.Arch, Measures: &r.Measures}); err != nil {
+				return Summary{}, err
+			}
+		}
+		for _, t := range r.Trainings {
+			if err := s.append(record{Kind: kindTrain, Index: i, Arch: r.Arch, Trained: &t}); err != nil {
+				return Summary{}, err
+			}
+		}
+	}
+	if err := dir.Close(); err != nil {
+		return Summary{}, err
+	}
+	return WriteReport(cfg.Out)
+}

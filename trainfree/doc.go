@@ -5,8 +5,10 @@
 //
 // Packages search and scale take an Evaluator, so one evaluator serves both
 // pipelines; package complexity computes the measures, and the command line
-// wraps it in an [EvaluatorFunc]. The package holds no computation, so the
-// pipelines do not depend on ONNX Runtime or on each other.
+// wraps it in an [EvaluatorFunc]. A [BatchEvaluator] measures the several
+// topologies of one step together: [Sequential] one after another here,
+// package flow's as activities on many workers. The package holds no
+// computation, so the pipelines do not depend on ONNX Runtime or on each other.
 //
 // A Measure's JSON form is {"ntk_cond": κ, "length_distortion": L^E} with
 // "bad": true for a bad network; a non-finite value is written as the
