@@ -37,6 +37,8 @@ func Follow[R any, I any](ctx context.Context, c client.Client, run Run, workflo
 		ID: run.ID, TaskQueue: queue,
 		WorkflowIDConflictPolicy: enums.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enums.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+		// Tell a new workflow from an existing one, whose input must match.
+		WorkflowExecutionErrorWhenAlreadyStarted: true,
 	}, workflow, input)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	if errors.As(err, &started) {
@@ -74,6 +76,9 @@ func Follow[R any, I any](ctx context.Context, c client.Client, run Run, workflo
 	for {
 		select {
 		case err := <-done:
+			if ctx.Err() != nil {
+				return recs, fmt.Errorf("flow: stopped following %s (the workflow goes on; the same id re-attaches): %w", run.ID, ctx.Err())
+			}
 			if err != nil {
 				return recs, fmt.Errorf("flow: %s %s: %w", workflow, run.ID, err)
 			}
