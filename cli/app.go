@@ -58,7 +58,8 @@ func NewApp(stdout, stderr io.Writer) *cli.App {
 				Usage: "where models run: cpu, cuda or cuda:N (cuda needs a GPU build of ONNX Runtime named by " + ort.LibraryEnv + ")"},
 		},
 		Commands: []*cli.Command{infoCommand(), exportCommand(), predictCommand(rt), inspectCommand(),
-			complexityCommand(rt), searchCommand(rt), scaleCommand(rt), trainCommand(rt), autoCommand(rt), correlateCommand(rt), plotCommand(), benchCommand(rt), detectCommand(rt)},
+			complexityCommand(rt), searchCommand(rt), scaleCommand(rt), trainCommand(rt), autoCommand(rt), correlateCommand(rt), plotCommand(), benchCommand(rt), detectCommand(rt),
+			workerCommand(rt), serverCommand()},
 		OnUsageError:   onUsageError,
 		ExitErrHandler: func(*cli.Context, error) {},
 		Action: func(c *cli.Context) error {

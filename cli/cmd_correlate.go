@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/asvit/asvit/flow"
+	"github.com/asvit/asvit/runs"
 	"github.com/asvit/asvit/study"
 )
 
@@ -21,11 +24,12 @@ func (a *archList) String() string     { return strings.Join(*a, " ") }
 
 // correlateOptions are the arguments of asvit correlate.
 type correlateOptions struct {
-	Runtime runtimeOptions
-	Config  study.Config
-	Archs   archList
-	Seeds   cli.Uint64Slice
-	Report  string
+	Runtime  runtimeOptions
+	Config   study.Config
+	Archs    archList
+	Seeds    cli.Uint64Slice
+	Report   string
+	Temporal temporalOptions
 }
 
 func correlateCommand(rt *runtimeOptions) *cli.Command {
@@ -51,7 +55,7 @@ per topology and seed under train/, results.csv, summary.json, scatter.png
 and tau.png; --resume continues a killed study, losing only the work in
 flight. --report DIR recomputes and prints the table of a study, finished
 or not.`,
-		Flags: []cli.Flag{
+		Flags: append([]cli.Flag{
 			&cli.StringFlag{Name: "data", Destination: &c.Data,
 				Usage: "dataset directory (MNIST/Fashion-MNIST IDX, CIFAR binary or an image folder); default: the embedded Fashion-MNIST sample"},
 			&cli.IntFlag{Name: "img", Value: d.Image, Destination: &c.Image, Usage: "image side in pixels, for the proxies and training"},
@@ -77,7 +81,7 @@ or not.`,
 			&cli.BoolFlag{Name: "remeasure", Destination: &c.Remeasure,
 				Usage: "with --resume: measure every topology again (after a proxy changed), keeping the trainings; keep a copy of the old summary.json to compare"},
 			&cli.StringFlag{Name: "report", Destination: &opts.Report, Usage: "print the table of the study in this directory and redraw its files, without running anything"},
-		},
+		}, temporalFlags(&opts.Temporal, true)...),
 		OnUsageError: onUsageError,
 		Action: func(ctx *cli.Context) error {
 			if _, err := requireArgs(ctx, 0, 0, ""); err != nil {
@@ -112,19 +116,73 @@ func runCorrelate(ctx context.Context, opts correlateOptions, stdout, stderr io.
 	if cfg.Remeasure && !cfg.Resume {
 		return study.Summary{}, usagef("--remeasure needs --resume: it measures the topologies of an existing study again")
 	}
-	local, err := study.NewLocal(cfg)
-	if err != nil {
-		return study.Summary{}, err
-	}
-	defer local.Close()
 	r := newStepReporter(stderr, "correlate", -1)
-	s, err := study.Run(ctx, cfg, local, &correlateProgress{r: r})
+	var s study.Summary
+	if opts.Temporal.enabled() {
+		s, err = correlateWorkflow(ctx, opts.Temporal, cfg, &correlateProgress{r: r}, stderr)
+	} else {
+		s, err = correlateLocal(ctx, cfg, &correlateProgress{r: r})
+	}
 	r.finish()
 	if err != nil {
 		return s, err
 	}
 	_, err = fmt.Fprintf(stdout, "%s\nrun directory %s (results.csv, summary.json, scatter.png, tau.png)\n", study.Table(s), cfg.Out)
 	return s, err
+}
+
+func correlateLocal(ctx context.Context, cfg study.Config, p *correlateProgress) (study.Summary, error) {
+	local, err := study.NewLocal(cfg)
+	if err != nil {
+		return study.Summary{}, err
+	}
+	defer local.Close()
+	return study.Run(ctx, cfg, local, p)
+}
+
+// correlateWorkflow runs the study as a Temporal workflow, its trainings
+// in --out/train on the workers (give a path they share), and writes the
+// run directory and report when it ends.
+func correlateWorkflow(ctx context.Context, t temporalOptions, cfg study.Config, p *correlateProgress, stderr io.Writer) (study.Summary, error) {
+	if err := checkFreshOut(cfg.Out, cfg.Resume || cfg.Remeasure); err != nil {
+		return study.Summary{}, err
+	}
+	out, err := filepath.Abs(cfg.Out)
+	if err != nil {
+		return study.Summary{}, err
+	}
+	cands, err := study.Candidates(cfg)
+	if err != nil {
+		return study.Summary{}, err
+	}
+	// The trainings may land in --out/train first (a shared path): create
+	// the run directory now, so that it is not taken for someone else's.
+	started, err := runs.Started(cfg.Out)
+	if err != nil {
+		return study.Summary{}, err
+	}
+	d, err := runs.Open(cfg.Out, study.Kind, cfg, started)
+	if err != nil {
+		return study.Summary{}, err
+	}
+	if err := d.Close(); err != nil {
+		return study.Summary{}, err
+	}
+	p.Start(0, len(cands)*(1+len(cfg.TrainSeeds)))
+	in := flow.CorrelateInput{Config: cfg, Out: out, Version: flow.Version()}
+	var res flow.CorrelateOutput
+	_, err = followWorkflow(ctx, t, stderr, "correlate", cfg.Out, flow.CorrelateWorkflow, in, func(r flow.CorrelateRecord) {
+		if r.Measures != nil {
+			p.Measured(r.Candidate, *r.Measures)
+		}
+		if r.Trained != nil {
+			p.Trained(r.Candidate, *r.Trained)
+		}
+	}, &res)
+	if err != nil {
+		return study.Summary{}, err
+	}
+	return study.WriteRun(cfg, res.Rows)
 }
 
 // correlateProgress shows measurements and trainings as they finish; on a

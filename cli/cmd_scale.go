@@ -9,6 +9,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/asvit/asvit/complexity"
+	"github.com/asvit/asvit/flow"
 	"github.com/asvit/asvit/scale"
 	"github.com/asvit/asvit/vit"
 )
@@ -22,6 +23,7 @@ type scaleOptions struct {
 	LimitParams float64
 	Out         string
 	Resume      bool
+	Temporal    temporalOptions
 }
 
 func scaleCommand(rt *runtimeOptions) *cli.Command {
@@ -37,7 +39,7 @@ measures κ and L^E on the narrow model, counts parameters at 4× width
 once the chosen model reaches --max-params. The run directory holds
 config.json, log.jsonl, the checkpoint, result.json ("series") and
 scale.png; --resume continues a killed run.`,
-		Flags: append(measureFlags(&opts.Measure, 224),
+		Flags: append(append(measureFlags(&opts.Measure, 224),
 			&cli.StringFlag{Name: "arch", Value: scale.AuthorsArch, Destination: &opts.Arch,
 				Usage: "seed topology K,S,E|...|H to grow (default: the authors' searched seed)"},
 			&cli.Float64Flag{Name: "max-params", Value: float64(d.StopParams), Destination: &opts.MaxParams,
@@ -48,7 +50,7 @@ scale.png; --resume continues a killed run.`,
 				Usage: "run directory"},
 			&cli.BoolFlag{Name: "resume", Destination: &opts.Resume,
 				Usage: "continue the run in --out (its settings must match)"},
-		),
+		), temporalFlags(&opts.Temporal, true)...),
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
 			if _, err := requireArgs(c, 0, 0, ""); err != nil {
@@ -77,7 +79,12 @@ func runScale(ctx context.Context, opts scaleOptions, stdout, stderr io.Writer) 
 	if err := cfg.Validate(); err != nil {
 		return scale.Result{}, usagef("%v", err)
 	}
-	res, err := scaleRun(ctx, cfg, s, probeSource(opts.Measure), stderr)
+	var res scale.Result
+	if opts.Temporal.enabled() {
+		res, err = scaleWorkflow(ctx, opts, cfg, stderr)
+	} else {
+		res, err = scaleRun(ctx, cfg, s, probeSource(opts.Measure), stderr)
+	}
 	if err != nil {
 		return res, err
 	}
@@ -97,6 +104,32 @@ func scaleRun(ctx context.Context, cfg scale.Config, s complexity.Settings, src 
 	res, err := scale.Run(ctx, cfg, evaluator(m), &scaleProgress{r: r})
 	r.finish()
 	if err != nil {
+		return res, err
+	}
+	return res, scale.Plot(cfg.Dir)
+}
+
+// scaleWorkflow runs the scaling as a Temporal workflow, each step's
+// candidates at the same time, and writes its run directory when it ends.
+func scaleWorkflow(ctx context.Context, opts scaleOptions, cfg scale.Config, stderr io.Writer) (scale.Result, error) {
+	if err := checkFreshOut(cfg.Dir, cfg.Resume); err != nil {
+		return scale.Result{}, err
+	}
+	settings, err := measureSettingsJSON(opts.Measure)
+	if err != nil {
+		return scale.Result{}, err
+	}
+	in := flow.ScaleInput{Config: cfg, Version: flow.Version(), Settings: settings}
+	r := newStepReporter(stderr, "scale", -1)
+	p := &scaleProgress{r: r}
+	p.Start(0)
+	var res scale.Result
+	recs, err := followWorkflow(ctx, opts.Temporal, stderr, "scale", cfg.Dir, flow.ScaleWorkflow, in, p.Step, &res)
+	r.finish()
+	if err != nil {
+		return res, err
+	}
+	if err := scale.WriteRun(cfg, recs, res); err != nil {
 		return res, err
 	}
 	return res, scale.Plot(cfg.Dir)

@@ -8,17 +8,20 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/asvit/asvit/complexity"
+	"github.com/asvit/asvit/flow"
 	"github.com/asvit/asvit/search"
 )
 
 // searchOptions are the arguments of asvit search.
 type searchOptions struct {
-	Runtime runtimeOptions
-	Measure measureOptions
-	Steps   int
-	NoCache bool
-	Out     string
-	Resume  bool
+	Runtime  runtimeOptions
+	Measure  measureOptions
+	Steps    int
+	Batch    int
+	NoCache  bool
+	Temporal temporalOptions
+	Out      string
+	Resume   bool
 }
 
 func searchCommand(rt *runtimeOptions) *cli.Command {
@@ -32,16 +35,18 @@ rewards decreasing κ and increasing L^E. The run directory (--out) holds
 config.json, log.jsonl, the checkpoint after every step, result.json
 (with "arch", the argmax topology) and search.png; --resume continues a
 killed run with the same result as an uninterrupted one.`,
-		Flags: append(measureFlags(&opts.Measure, 224),
+		Flags: append(append(measureFlags(&opts.Measure, 224),
 			&cli.IntFlag{Name: "steps", Value: search.DefaultConfig().Steps, Destination: &opts.Steps,
 				Usage: "policy updates (the authors use 500)"},
+			&cli.IntFlag{Name: "batch-size", Value: 1, Destination: &opts.Batch,
+				Usage: "topologies sampled per policy step, measured at the same time on workers (1: the authors' algorithm)"},
 			&cli.BoolFlag{Name: "no-cache", Destination: &opts.NoCache,
 				Usage: "measure a topology again each time it is sampled, as the authors did"},
 			&cli.StringFlag{Name: "out", Value: "out/search", Destination: &opts.Out,
 				Usage: "run directory"},
 			&cli.BoolFlag{Name: "resume", Destination: &opts.Resume,
 				Usage: "continue the run in --out (its settings must match)"},
-		),
+		), temporalFlags(&opts.Temporal, true)...),
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) error {
 			if _, err := requireArgs(c, 0, 0, ""); err != nil {
@@ -61,17 +66,21 @@ func runSearch(ctx context.Context, opts searchOptions, stdout, stderr io.Writer
 	}
 	cfg := search.DefaultConfig()
 	cfg.Dir, cfg.Resume, cfg.Steps, cfg.Seed, cfg.NoCache = opts.Out, opts.Resume, opts.Steps, opts.Measure.Seed, opts.NoCache
+	if opts.Batch > 1 {
+		cfg.BatchSize = opts.Batch
+	}
 	cfg.EvalSettings = evalSettings(s, opts.Measure.Data)
 	if err := cfg.Validate(); err != nil {
 		return search.Result{}, usagef("%v", err)
 	}
-	m, err := newMeasurer(s, probeSource(opts.Measure))
-	if err != nil {
-		return search.Result{}, err
-	}
-	defer m.Close()
 	r := newStepReporter(stderr, "search", cfg.Steps)
-	res, err := search.Run(ctx, cfg, evaluator(m), &searchProgress{r: r})
+	progress := &searchProgress{r: r}
+	var res search.Result
+	if opts.Temporal.enabled() {
+		res, err = searchWorkflow(ctx, opts, cfg, progress, stderr)
+	} else {
+		res, err = searchLocal(ctx, cfg, s, opts.Measure, progress)
+	}
 	r.finish()
 	if err != nil {
 		return res, err
@@ -82,6 +91,35 @@ func runSearch(ctx context.Context, opts searchOptions, stdout, stderr io.Writer
 	_, err = fmt.Fprintf(stdout, "seed topology  %s\nentropy        %.2f nats after %d steps (%d topologies measured)\nrun directory  %s (result.json, log.jsonl, search.png)\n",
 		res.Topology, res.Entropy, res.Steps, res.Evaluations, opts.Out)
 	return res, err
+}
+
+func searchLocal(ctx context.Context, cfg search.Config, s complexity.Settings, mo measureOptions, progress *searchProgress) (search.Result, error) {
+	m, err := newMeasurer(s, probeSource(mo))
+	if err != nil {
+		return search.Result{}, err
+	}
+	defer m.Close()
+	return search.Run(ctx, cfg, evaluator(m), progress)
+}
+
+// searchWorkflow runs the search as a Temporal workflow and writes its run
+// directory when it ends.
+func searchWorkflow(ctx context.Context, opts searchOptions, cfg search.Config, progress *searchProgress, stderr io.Writer) (search.Result, error) {
+	if err := checkFreshOut(cfg.Dir, cfg.Resume); err != nil {
+		return search.Result{}, err
+	}
+	settings, err := measureSettingsJSON(opts.Measure)
+	if err != nil {
+		return search.Result{}, err
+	}
+	in := flow.SearchInput{Config: cfg, Version: flow.Version(), Settings: settings}
+	var out flow.SearchOutput
+	progress.Start(0, cfg.Steps)
+	recs, err := followWorkflow(ctx, opts.Temporal, stderr, "search", cfg.Dir, flow.SearchWorkflow, in, progress.Step, &out)
+	if err != nil {
+		return search.Result{}, err
+	}
+	return search.WriteRun(cfg, recs, out.Checkpoint)
 }
 
 // evalSettings is what config.json records of the measures, so that a run

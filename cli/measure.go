@@ -13,10 +13,13 @@ import (
 // measureOptions are the flags shared by every command that measures
 // topologies (complexity, search, scale, auto).
 type measureOptions struct {
-	Image, Batch, Curve, Repeat int
-	Radius                      string
-	Seed                        uint64
-	Data                        string
+	Image  int    `json:"image"`
+	Batch  int    `json:"batch"`
+	Curve  int    `json:"curve_points"`
+	Repeat int    `json:"repeat"`
+	Radius string `json:"radius"`
+	Seed   uint64 `json:"seed"`
+	Data   string `json:"data"`
 }
 
 func measureFlags(o *measureOptions, image int) []cli.Flag {

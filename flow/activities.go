@@ -77,7 +77,7 @@ func (a *Activities) Measure(ctx context.Context, in MeasureInput) (trainfree.Me
 	}
 	t, err := vit.Parse(in.Arch)
 	if err != nil {
-		return trainfree.Measure{}, temporal.NewNonRetryableApplicationError(err.Error(), "BadInput", err)
+		return trainfree.Measure{}, temporal.NewNonRetryableApplicationError(err.Error(), BadInput, nil)
 	}
 	ev, err := a.evaluator(in.Settings)
 	if err != nil {
@@ -144,11 +144,11 @@ func (a *Activities) evaluator(settings json.RawMessage) (trainfree.Evaluator, e
 		return ev, nil
 	}
 	if a.Evaluator == nil {
-		return nil, temporal.NewNonRetryableApplicationError("this worker cannot measure", "BadWorker", nil)
+		return nil, temporal.NewApplicationError("this worker cannot measure", WorkerSetup, nil)
 	}
 	ev, err := a.Evaluator(settings)
-	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("measure settings %s: %v", settings, err), "BadInput", err)
+	if err != nil { // retried: another worker may be set up better
+		return nil, temporal.NewApplicationError(fmt.Sprintf("measure settings %s: %v", settings, err), WorkerSetup)
 	}
 	if a.evals == nil {
 		a.evals = map[string]trainfree.Evaluator{}
@@ -168,11 +168,11 @@ func (a *Activities) study(cfg study.Config) (study.Evaluator, error) {
 		return ev, nil
 	}
 	if a.Study == nil {
-		return nil, temporal.NewNonRetryableApplicationError("this worker cannot run studies", "BadWorker", nil)
+		return nil, temporal.NewApplicationError("this worker cannot run studies", WorkerSetup, nil)
 	}
 	ev, err := a.Study(cfg)
 	if err != nil {
-		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("study settings: %v", err), "BadInput", err)
+		return nil, temporal.NewApplicationError(fmt.Sprintf("study settings: %v", err), WorkerSetup)
 	}
 	if a.slices == nil {
 		a.slices = map[string]study.Evaluator{}

@@ -41,11 +41,11 @@ func Correlate(ctx workflow.Context, in CorrelateInput) (CorrelateOutput, error)
 	cfg.Out = in.Out
 	cfg.Jobs = 1 // not used: the workers' number bounds the trainings at once
 	if err := cfg.Validate(); err != nil {
-		return CorrelateOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), "BadInput", err)
+		return CorrelateOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), BadInput, nil)
 	}
 	cands, err := study.Candidates(cfg)
 	if err != nil {
-		return CorrelateOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), "BadInput", err)
+		return CorrelateOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), BadInput, nil)
 	}
 	actx := in.Timeouts.activityContext(ctx)
 	rows := make([]study.Row, len(cands))

@@ -287,4 +287,3 @@ func replay(t *testing.T, c client.Client, id string) {
 		t.Fatalf("replay of %s (%d events): %v", id, len(h.Events), err)
 	}
 }
-

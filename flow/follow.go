@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
+	"go.temporal.io/sdk/temporal"
 )
 
 // Run names a workflow to start or re-attach to.
@@ -80,7 +81,7 @@ func Follow[R any, I any](ctx context.Context, c client.Client, run Run, workflo
 				return recs, fmt.Errorf("flow: stopped following %s (the workflow goes on; the same id re-attaches): %w", run.ID, ctx.Err())
 			}
 			if err != nil {
-				return recs, fmt.Errorf("flow: %s %s: %w", workflow, run.ID, err)
+				return recs, fmt.Errorf("flow: %s %s failed: %s", workflow, run.ID, rootMessage(err))
 			}
 			// A finished workflow's queries replay it on a worker: retry
 			// while none has answered yet.
@@ -143,4 +144,18 @@ func sameInput[I any](ctx context.Context, c client.Client, wr client.WorkflowRu
 		return fmt.Errorf("flow: workflow %s was started with other settings:\n  it has %s\n  asked   %s\ngive another workflow id, or the same settings to re-attach", wr.GetID(), a, b)
 	}
 	return nil
+}
+
+// rootMessage is the message of the innermost Temporal failure in err's
+// chain (each layer repeats its causes in its text), or err's text.
+func rootMessage(err error) string {
+	msg := err.Error()
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		var app *temporal.ApplicationError
+		if errors.As(e, &app) {
+			msg = app.Message()
+			e = app
+		}
+	}
+	return msg
 }

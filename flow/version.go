@@ -15,6 +15,13 @@ const Protocol = 1
 // asvit build.
 func Version() string { return fmt.Sprintf("p%d/%s", Protocol, runs.Version()) }
 
-// IncompatibleWorker is the error type of a refusal by a worker of another
-// version.
-const IncompatibleWorker = "IncompatibleWorker"
+// Error types of the activities' failures.
+const (
+	// IncompatibleWorker: a worker of another version refused; retried.
+	IncompatibleWorker = "IncompatibleWorker"
+	// WorkerSetup: the worker could not set up (no ONNX Runtime, data
+	// missing on it); retried, as another worker may be set up better.
+	WorkerSetup = "WorkerSetup"
+	// BadInput: the input is wrong wherever it runs; not retried.
+	BadInput = "BadInput"
+)

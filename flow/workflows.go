@@ -64,7 +64,7 @@ func (t Timeouts) activityContext(ctx workflow.Context) workflow.Context {
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        30 * time.Second,
-			NonRetryableErrorTypes: []string{"BadInput", "BadWorker"},
+			NonRetryableErrorTypes: []string{BadInput},
 		},
 	})
 }
@@ -94,7 +94,7 @@ func Search(ctx workflow.Context, in SearchInput) (SearchOutput, error) {
 	cfg.Clock = func() time.Time { return workflow.Now(ctx) }
 	s, err := search.NewSearcher(cfg)
 	if err != nil {
-		return SearchOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), "BadInput", err)
+		return SearchOutput{}, temporal.NewNonRetryableApplicationError(err.Error(), BadInput, nil)
 	}
 	eval := measureBatch{ctx: in.Timeouts.activityContext(ctx), version: in.Version, settings: in.Settings}
 	for !s.Done() {
@@ -131,7 +131,7 @@ func Scale(ctx workflow.Context, in ScaleInput) (scale.Result, error) {
 	cfg.Clock = func() time.Time { return workflow.Now(ctx) }
 	s, err := scale.NewScaler(cfg)
 	if err != nil {
-		return scale.Result{}, temporal.NewNonRetryableApplicationError(err.Error(), "BadInput", err)
+		return scale.Result{}, temporal.NewNonRetryableApplicationError(err.Error(), BadInput, nil)
 	}
 	eval := measureBatch{ctx: in.Timeouts.activityContext(ctx), version: in.Version, settings: in.Settings}
 	for !s.Done() {
