@@ -37,6 +37,13 @@
 // says which). Every step's chosen model is one [Member] of the series,
 // with its built topology in scaled form, parameters, MACs and measures.
 //
+// # Scaler
+//
+// A Scaler takes the steps in memory; each step's candidates go to a
+// trainfree.BatchEvaluator together, so that package flow measures them at
+// the same time on many machines. Run adds the run directory; WriteRun turns
+// a workflow's step records and result into it.
+//
 // # Run directory
 //
 // [Run] keeps config.json, log.jsonl (one [StepRecord] per step, with every

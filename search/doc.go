@@ -16,6 +16,13 @@
 // formed, as in the authors' code. After Config.Steps steps (500) the
 // result is the most probable value of each choice.
 //
+// With Config.BatchSize M > 1 a step samples M topologies from the same
+// policy, measures them together (they may run at the same time, on many
+// machines: see package flow), and takes one Adam step on the mean of their
+// gradients. The rewards and the baseline advance sample by sample in the
+// order drawn, as M single steps would push them; M = 1 is the step above.
+// The log has one record per sample, with its index in the step.
+//
 // Everything runs in float64 (the authors' policy is float32 on PyTorch) and
 // the samples come from math/rand/v2's PCG, so a run follows the authors'
 // algorithm but not their random numbers.
@@ -66,6 +73,13 @@
 //
 // For resume to repeat an uninterrupted run, Evaluate must return the same
 // Measure for the same topology on every call.
+//
+// # Searcher
+//
+// A Searcher takes the steps in memory with a trainfree.BatchEvaluator; Run
+// adds the run directory, and package flow drives the same Searcher inside a
+// Temporal workflow. WriteRun turns a workflow's records and final
+// checkpoint into the run directory Run would have left.
 //
 // # Run directory
 //

@@ -41,5 +41,7 @@
 // an uninterrupted study's. Measurements run one at a time with every
 // thread; trainings run Config.Jobs at a time with an equal share.
 // WriteReport (also on an unfinished study) writes results.csv, one row per
-// topology, summary.json, scatter.png and tau.png.
+// topology, summary.json, scatter.png and tau.png. WriteRun logs the rows
+// of a study that ran elsewhere (package flow's Correlate workflow) into a
+// run directory and writes its report.
 package study
