@@ -200,7 +200,7 @@ func TestDetectExport(t *testing.T) {
 	info := best.Model
 	if meta.Output != export.Detections || meta.Detection != (export.Detection{TopK: 100, ScoreThreshold: 0.3, IoUThreshold: 0.5}) ||
 		meta.Arch != detectTinyArch || meta.Image != 32 || meta.Channels != 1 || meta.PatchStride != info.PatchStride ||
-		!slices.Equal(meta.ClassNames, info.Classes) || !slices.Equal(meta.Mean, []float32{info.Mean}) || !slices.Equal(meta.Std, []float32{info.Std}) ||
+		!slices.Equal(meta.ClassNames, info.Classes) || !slices.Equal(meta.CategoryIDs, info.CategoryIDs) || len(meta.CategoryIDs) == 0 || !slices.Equal(meta.Mean, []float32{info.Mean}) || !slices.Equal(meta.Std, []float32{info.Std}) ||
 		meta.Weights != export.WeightsBest || meta.Epoch != best.Epoch || meta.Step != best.Step || meta.Version != Version {
 		t.Errorf("metadata of the default export: %+v", meta)
 	}

@@ -40,7 +40,7 @@ func ExportRun(dir, name string, opts ExportOptions, version string) ([]byte, ex
 		return nil, export.Meta{}, fmt.Errorf("detector export: %w", err)
 	}
 	meta := export.Meta{
-		Mean: []float32{c.Model.Mean}, Std: []float32{c.Model.Std}, ClassNames: c.Model.Classes,
+		Mean: []float32{c.Model.Mean}, Std: []float32{c.Model.Std}, ClassNames: c.Model.Classes, CategoryIDs: c.Model.CategoryIDs,
 		Weights: weights, Seed: cfg.Seed, Epoch: c.Epoch, Step: c.Step, Version: version,
 	}
 	return m.Export(c.Params(), opts, meta)

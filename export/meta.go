@@ -20,6 +20,7 @@ const (
 	KeyMean          = "asvit.mean"
 	KeyStd           = "asvit.std"
 	KeyClassNames    = "asvit.class_names"
+	KeyCategoryIDs   = "asvit.category_ids"
 	KeyOutput        = "asvit.output"
 	KeyPatchStride   = "asvit.patch_stride"
 	KeyPatchDilation = "asvit.patch_dilation"
@@ -115,6 +116,7 @@ type Meta struct {
 	PatchStride, PatchDilation int // 0 when absent
 	Mean, Std                  []float32
 	ClassNames                 []string // nil when unknown
+	CategoryIDs                []int64  // the data set's id of each class (COCO category_id); nil when unknown
 	Output                     Output
 	Detection                  Detection // Output Detections only; zero otherwise
 	Weights                    string    // WeightsInit, WeightsBest, WeightsLast, or "" when unknown
@@ -157,6 +159,13 @@ func (m Meta) Encode() (map[string]string, error) {
 			return nil, fmt.Errorf("encode class names: %w", err)
 		}
 		props[KeyClassNames] = string(b)
+	}
+	if m.CategoryIDs != nil {
+		if len(m.CategoryIDs) != m.Classes {
+			return nil, fmt.Errorf("encode category ids: %d for %d classes", len(m.CategoryIDs), m.Classes)
+		}
+		b, _ := json.Marshal(m.CategoryIDs) // []int64 always encodes
+		props[KeyCategoryIDs] = string(b)
 	}
 	for key, v := range m.optional() {
 		if *v != 0 {
@@ -245,6 +254,14 @@ func Decode(props map[string]string) (Meta, error) {
 		}
 		if len(m.ClassNames) != m.Classes {
 			return m, fmt.Errorf("metadata %s has %d names for %d classes", KeyClassNames, len(m.ClassNames), m.Classes)
+		}
+	}
+	if s, ok := props[KeyCategoryIDs]; ok {
+		if err := json.Unmarshal([]byte(s), &m.CategoryIDs); err != nil || m.CategoryIDs == nil {
+			return m, fmt.Errorf("metadata %s is not a JSON array of integers", KeyCategoryIDs)
+		}
+		if len(m.CategoryIDs) != m.Classes {
+			return m, fmt.Errorf("metadata %s has %d ids for %d classes", KeyCategoryIDs, len(m.CategoryIDs), m.Classes)
 		}
 	}
 	for key, v := range m.optional() {

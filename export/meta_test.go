@@ -13,7 +13,7 @@ const seedArch = "8,2,3|4,1,2|4,1,4|4,1,6|32"
 
 func TestDecodeErrors(t *testing.T) {
 	good, err := Meta{Network: Network{Arch: seedArch, Image: 32, Channels: 3, Classes: 2}, Mean: []float32{0, 0, 0},
-		Std: []float32{1, 1, 1}, ClassNames: []string{"a", "b"}, Output: Logits, Weights: WeightsBest, Epoch: 3}.Encode()
+		Std: []float32{1, 1, 1}, ClassNames: []string{"a", "b"}, CategoryIDs: []int64{1, 7}, Output: Logits, Weights: WeightsBest, Epoch: 3}.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,6 +34,9 @@ func TestDecodeErrors(t *testing.T) {
 		{KeyOutput, "maps", "want logits, features or stages"},
 		{KeyClassNames, `["a"]`, "1 names for 2 classes"},
 		{KeyClassNames, `{}`, "not a JSON array of strings"},
+		{KeyCategoryIDs, `[1]`, "1 ids for 2 classes"},
+		{KeyCategoryIDs, `["a","b"]`, "not a JSON array of integers"},
+		{KeyCategoryIDs, `null`, "not a JSON array of integers"},
 		{KeyEpoch, "-1", "asvit.epoch is \"-1\""},
 		{KeyWeights, "random", "want init, best or last"},
 		{KeySeed, "x", "asvit.seed is \"x\""},
@@ -103,7 +106,7 @@ func TestParseFloats(t *testing.T) {
 
 func TestDetectionMetadata(t *testing.T) {
 	meta := Meta{Network: Network{Arch: seedArch, Image: 32, Channels: 1, Classes: 2}, Mean: []float32{0.5}, Std: []float32{0.25},
-		ClassNames: []string{"square", "cross"}, Output: Detections,
+		ClassNames: []string{"square", "cross"}, CategoryIDs: []int64{3, 9}, Output: Detections,
 		Detection: Detection{TopK: 20, ScoreThreshold: 0.3, IoUThreshold: 0.5}}
 	good, err := meta.Encode()
 	if err != nil {
