@@ -44,39 +44,46 @@ func searchInput(steps, batch int) SearchInput {
 }
 
 // BenchmarkActivityOverhead: a search of 20 one-topology steps whose
-// measure takes no time, locally and as a workflow with one in-process
-// worker; the metric is the added time per activity.
+// measure takes no time or 100 ms (a 32-px measure), locally and as a
+// workflow with one in-process worker; the metric is the added time per
+// activity.
 func BenchmarkActivityOverhead(b *testing.B) {
 	c := benchServer(b)
-	w := NewWorker(c, "overhead", fakeActivities(Version(), 0), 1)
-	if err := w.Start(); err != nil {
-		b.Fatal(err)
-	}
-	defer w.Stop()
-	in := searchInput(20, 1)
-	var local, remote time.Duration
-	for i := 0; b.Loop(); i++ {
-		t0 := time.Now()
-		s, err := search.NewSearcher(in.Config)
-		if err != nil {
-			b.Fatal(err)
-		}
-		for !s.Done() {
-			if _, err := s.Step(context.Background(), trainfree.Sequential(hashMeasure(0))); err != nil {
+	for _, delay := range []time.Duration{0, 100 * time.Millisecond} {
+		b.Run(fmt.Sprintf("measure=%v", delay), func(b *testing.B) {
+			queue := fmt.Sprintf("overhead-%v", delay)
+			w := NewWorker(c, queue, fakeActivities(Version(), delay), 1)
+			if err := w.Start(); err != nil {
 				b.Fatal(err)
 			}
-		}
-		local += time.Since(t0)
-		t0 = time.Now()
-		var out SearchOutput
-		if _, err := Follow(context.Background(), c, Run{ID: fmt.Sprintf("overhead-%d", i), TaskQueue: "overhead", Poll: time.Second}, SearchWorkflow, in, func(search.StepRecord) {}, &out); err != nil {
-			b.Fatal(err)
-		}
-		remote += time.Since(t0)
+			defer w.Stop()
+			in := searchInput(20, 1)
+			var local, remote time.Duration
+			for i := 0; b.Loop(); i++ {
+				t0 := time.Now()
+				s, err := search.NewSearcher(in.Config)
+				if err != nil {
+					b.Fatal(err)
+				}
+				for !s.Done() {
+					if _, err := s.Step(context.Background(), trainfree.Sequential(hashMeasure(delay))); err != nil {
+						b.Fatal(err)
+					}
+				}
+				local += time.Since(t0)
+				t0 = time.Now()
+				var out SearchOutput
+				run := Run{ID: fmt.Sprintf("%s-%d", queue, i), TaskQueue: queue, Poll: time.Second}
+				if _, err := Follow(context.Background(), c, run, SearchWorkflow, in, func(search.StepRecord) {}, &out); err != nil {
+					b.Fatal(err)
+				}
+				remote += time.Since(t0)
+			}
+			n := float64(b.N * in.Config.Steps)
+			b.ReportMetric((remote-local).Seconds()/n*1e3, "ms-overhead/activity")
+			b.ReportMetric(local.Seconds()/n*1e3, "ms-local/activity")
+		})
 	}
-	n := float64(b.N * in.Config.Steps)
-	b.ReportMetric((remote-local).Seconds()/n*1e3, "ms-overhead/activity")
-	b.ReportMetric(local.Seconds()/n*1e3, "ms-local/activity")
 }
 
 // BenchmarkSimulatedWorkers: a search whose every step measures 100
