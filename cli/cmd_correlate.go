@@ -155,6 +155,10 @@ func correlateWorkflow(ctx context.Context, t temporalOptions, cfg study.Config,
 	if err != nil {
 		return study.Summary{}, err
 	}
+	in := flow.CorrelateInput{Config: cfg, Out: out, Version: flow.Version()}
+	if err := in.CheckSize(); err != nil {
+		return study.Summary{}, usagef("%v", err)
+	}
 	// The trainings may land in --out/train first (a shared path): create
 	// the run directory now, so that it is not taken for someone else's.
 	started, err := runs.Started(cfg.Out)
@@ -169,7 +173,6 @@ func correlateWorkflow(ctx context.Context, t temporalOptions, cfg study.Config,
 		return study.Summary{}, err
 	}
 	p.Start(0, len(cands)*(1+len(cfg.TrainSeeds)))
-	in := flow.CorrelateInput{Config: cfg, Out: out, Version: flow.Version()}
 	var res flow.CorrelateOutput
 	_, err = followWorkflow(ctx, t, stderr, "correlate", cfg.Out, flow.CorrelateWorkflow, in, func(r flow.CorrelateRecord) {
 		if r.Measures != nil {

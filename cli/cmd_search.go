@@ -113,6 +113,9 @@ func searchWorkflow(ctx context.Context, opts searchOptions, cfg search.Config, 
 		return search.Result{}, err
 	}
 	in := flow.SearchInput{Config: cfg, Version: flow.Version(), Settings: settings}
+	if err := in.CheckSize(); err != nil {
+		return search.Result{}, usagef("%v", err)
+	}
 	var out flow.SearchOutput
 	progress.Start(0, cfg.Steps)
 	recs, err := followWorkflow(ctx, opts.Temporal, stderr, "search", cfg.Dir, flow.SearchWorkflow, in, progress.Step, &out)

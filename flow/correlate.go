@@ -1,6 +1,8 @@
 package flow
 
 import (
+	"fmt"
+
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -92,4 +94,16 @@ func Correlate(ctx workflow.Context, in CorrelateInput) (CorrelateOutput, error)
 		}
 	}
 	return CorrelateOutput{Rows: rows}, nil
+}
+
+// CheckSize refuses a study whose history would not fit one workflow: a
+// measurement and one training per seed for each topology.
+func (in CorrelateInput) CheckSize() error {
+	topologies := in.Config.N + len(in.Config.Archs)
+	work := topologies * (1 + len(in.Config.TrainSeeds))
+	if n := historyEvents(work, work); n > MaxHistoryEvents {
+		return fmt.Errorf("a study of %d topologies × %d trainings needs up to %d history events, more than the %d one workflow holds here; split it into several studies",
+			topologies, len(in.Config.TrainSeeds), n, MaxHistoryEvents)
+	}
+	return nil
 }

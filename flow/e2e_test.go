@@ -196,7 +196,11 @@ func TestEndToEnd(t *testing.T) {
 		}
 		sameFiles(t, local.Dir, remote.Dir, runs.ResultFile, runs.CheckpointFile, runs.LogFile)
 		t.Logf("%d records in %v with a worker killed", len(recs), time.Since(start).Round(time.Millisecond))
-		replay(t, c, "e2e-kill")
+		events := replay(t, c, "e2e-kill")
+		if bound := historyEvents(cfg.Steps*cfg.BatchSize, cfg.Steps); events > bound {
+			t.Errorf("the history has %d events, more than the %d CheckSize allows for", events, bound)
+		}
+		t.Logf("history: %d events, estimated at most %d", events, historyEvents(cfg.Steps*cfg.BatchSize, cfg.Steps))
 	})
 
 	t.Run("driver re-attaches", func(t *testing.T) {
@@ -268,9 +272,9 @@ func TestEndToEnd(t *testing.T) {
 	})
 }
 
-// replay replays a finished workflow's history with today's code: any
-// nondeterminism fails.
-func replay(t *testing.T, c client.Client, id string) {
+// replay replays a finished workflow's history with today's code (any
+// nondeterminism fails) and returns its number of events.
+func replay(t *testing.T, c client.Client, id string) int {
 	t.Helper()
 	it := c.GetWorkflowHistory(context.Background(), id, "", false, 0)
 	h := &historypb.History{}
@@ -286,4 +290,5 @@ func replay(t *testing.T, c client.Client, id string) {
 	if err := r.ReplayWorkflowHistory(quietLogger(), h); err != nil {
 		t.Fatalf("replay of %s (%d events): %v", id, len(h.Events), err)
 	}
+	return len(h.Events)
 }

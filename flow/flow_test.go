@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"go.temporal.io/sdk/activity"
@@ -207,5 +208,26 @@ func TestWorkerOfAnotherVersionRefuses(t *testing.T) {
 	}
 	if err := v.Get(&m); err != nil || !(m.NTKCond > 0) {
 		t.Errorf("measure %+v, %v", m, err)
+	}
+}
+
+func TestHistoryLimits(t *testing.T) {
+	in := SearchInput{Config: search.DefaultConfig()}
+	in.Config.BatchSize = 10
+	if err := in.CheckSize(); err != nil {
+		t.Errorf("500 steps of 10: %v", err)
+	}
+	in.Config.BatchSize = 20
+	if err := in.CheckSize(); err == nil || !strings.Contains(err.Error(), "500 steps × 20 topologies") {
+		t.Errorf("500 steps of 20: %v, want a refusal", err)
+	}
+	c := CorrelateInput{Config: study.DefaultConfig()}
+	c.Config.N, c.Config.TrainSeeds = 1000, []uint64{0, 1, 2}
+	if err := c.CheckSize(); err != nil {
+		t.Errorf("1000 topologies × 3 seeds: %v", err)
+	}
+	c.Config.N = 5000
+	if err := c.CheckSize(); err == nil || !strings.Contains(err.Error(), "5000 topologies") {
+		t.Errorf("5000 topologies × 3 seeds: %v, want a refusal", err)
 	}
 }

@@ -183,3 +183,24 @@ func (b measureBatch) EvaluateAll(_ context.Context, ts []vit.Topology, done fun
 	}
 	return ms, nil
 }
+
+// MaxHistoryEvents is what asvit lets one workflow's history reach; the
+// server refuses histories of more than 51,200 events. The workflows do
+// not continue as new, so a run must fit.
+const MaxHistoryEvents = 45_000
+
+// historyEvents bounds a workflow's history: three events per activity
+// (scheduled, started, completed), three per workflow task (one may
+// follow each completion) and one task per batch of activities.
+func historyEvents(activities, batches int) int { return 6*activities + 3*batches + 10 }
+
+// CheckSize refuses a search whose history would not fit one workflow:
+// Steps × BatchSize measures at most (fewer with the cache).
+func (in SearchInput) CheckSize() error {
+	steps, m := in.Config.Steps, max(1, in.Config.BatchSize)
+	if n := historyEvents(steps*m, steps); n > MaxHistoryEvents {
+		return fmt.Errorf("a search of %d steps × %d topologies needs up to %d history events, more than the %d one workflow holds here; take fewer steps or a smaller batch size",
+			steps, m, n, MaxHistoryEvents)
+	}
+	return nil
+}
