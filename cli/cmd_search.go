@@ -66,7 +66,10 @@ func runSearch(ctx context.Context, opts searchOptions, stdout, stderr io.Writer
 	}
 	cfg := search.DefaultConfig()
 	cfg.Dir, cfg.Resume, cfg.Steps, cfg.Seed, cfg.NoCache = opts.Out, opts.Resume, opts.Steps, opts.Measure.Seed, opts.NoCache
-	if opts.Batch > 1 {
+	if opts.Batch < 1 {
+		return search.Result{}, usagef("--batch-size: got %d, want at least 1 topology per step", opts.Batch)
+	}
+	if opts.Batch > 1 { // 1 leaves config.json as the one-at-a-time search writes it
 		cfg.BatchSize = opts.Batch
 	}
 	cfg.EvalSettings = evalSettings(s, opts.Measure.Data)

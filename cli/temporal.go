@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -91,6 +92,15 @@ func (o temporalOptions) dial(stderr io.Writer, level slog.Level) (client.Client
 	}
 	if o.APIKey != "" {
 		opts.Credentials = client.NewAPIKeyStaticCredentials(o.APIKey)
+	}
+	host, _, err := net.SplitHostPort(o.Address)
+	if err != nil {
+		return nil, usagef("--temporal %s: %v; give HOST:PORT, e.g. 127.0.0.1:7233", o.Address, err)
+	}
+	if net.ParseIP(host) == nil {
+		if _, err := net.LookupHost(host); err != nil {
+			return nil, fmt.Errorf("temporal %s: cannot resolve %s: %w", o.Address, host, err)
+		}
 	}
 	c, err := client.Dial(opts)
 	if err != nil {
