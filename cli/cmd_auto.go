@@ -82,7 +82,7 @@ func runAuto(ctx context.Context, opts autoOptions, stdout, stderr io.Writer) er
 		return err
 	}
 	fmt.Fprintf(stderr, "== search (%d steps at %d px)\n", opts.Steps, opts.Measure.Image)
-	found, err := runSearch(ctx, searchOptions{Runtime: opts.Runtime, Measure: opts.Measure, Steps: opts.Steps,
+	found, err := runSearch(ctx, searchOptions{Runtime: opts.Runtime, Measure: opts.Measure, Steps: opts.Steps, Batch: 1,
 		Out: dir, Resume: resume}, stderr, stderr)
 	if err != nil {
 		return fmt.Errorf("search: %w", err)
