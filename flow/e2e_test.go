@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -117,39 +116,16 @@ func startWorker(t *testing.T, hostPort, queue, version string, delay time.Durat
 	return w
 }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	// The server takes four consecutive ports; try until all are free.
-	for range 50 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port := l.Addr().(*net.TCPAddr).Port
-		l.Close()
-		free := true
-		for p := port; p < port+4; p++ {
-			l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
-			if err != nil {
-				free = false
-				break
-			}
-			l.Close()
-		}
-		if free && port+4 < 65535 {
-			return port
-		}
-	}
-	t.Fatal("no four free ports")
-	return 0
-}
-
 // TestEndToEnd runs search workflows on a real Temporal server on loopback
 // with worker processes: a worker killed inside an activity, a driver that
 // stops following and re-attaches, a worker of another version, and a
 // replay of the finished history.
 func TestEndToEnd(t *testing.T) {
-	srv, err := devserver.Start(devserver.Options{Port: freePort(t)})
+	port, err := devserver.FreePort("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := devserver.Start(devserver.Options{Port: port})
 	if err != nil {
 		t.Fatal(err)
 	}
