@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -115,7 +116,7 @@ func scaleWorkflow(ctx context.Context, opts scaleOptions, cfg scale.Config, std
 	if err := checkFreshOut(cfg.Dir, cfg.Resume); err != nil {
 		return scale.Result{}, err
 	}
-	settings, err := measureSettingsJSON(opts.Measure)
+	settings, err := json.Marshal(opts.Measure) // workerActivities reads it back
 	if err != nil {
 		return scale.Result{}, err
 	}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 
@@ -111,7 +112,7 @@ func searchWorkflow(ctx context.Context, opts searchOptions, cfg search.Config, 
 	if err := checkFreshOut(cfg.Dir, cfg.Resume); err != nil {
 		return search.Result{}, err
 	}
-	settings, err := measureSettingsJSON(opts.Measure)
+	settings, err := json.Marshal(opts.Measure) // workerActivities reads it back
 	if err != nil {
 		return search.Result{}, err
 	}

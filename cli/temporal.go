@@ -143,10 +143,6 @@ func followWorkflow[R any, I any](ctx context.Context, o temporalOptions, stderr
 	return flow.Follow(ctx, c, run, workflow, in, onRecord, result)
 }
 
-// measureSettingsJSON is what a Measure activity carries of the measure
-// flags; workerEvaluator reads it back.
-func measureSettingsJSON(m measureOptions) (json.RawMessage, error) { return json.Marshal(m) }
-
 // workerActivities builds the activities of 'asvit worker': measurers and
 // study evaluators made on first use, one per distinct settings, closed
 // by the returned function.

@@ -185,6 +185,17 @@ func FreePort(ip string) (int, error) {
 	return 0, fmt.Errorf("devserver: found no four consecutive free ports on %s between %d and %d", bind, lo, hi+3)
 }
 
+// StartOnFreePorts is Start with o.Port set to a FreePort of o.IP, for
+// tests and benchmarks that need a server of their own.
+func StartOnFreePorts(o Options) (*Server, error) {
+	port, err := FreePort(o.IP)
+	if err != nil {
+		return nil, err
+	}
+	o.Port = port
+	return Start(o)
+}
+
 // checkIP parses ip (default DefaultIP) and returns it in canonical form
 // with the address that clients dial: ip itself, or the loopback address
 // of its family when ip is unspecified.

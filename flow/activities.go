@@ -65,9 +65,9 @@ type Activities struct {
 	// Heartbeat is the interval between heartbeats (default 2 s).
 	Heartbeat time.Duration
 
-	mu     sync.Mutex
-	evals  map[string]trainfree.Evaluator
-	slices map[string]study.Evaluator
+	mu      sync.Mutex
+	evals   map[string]trainfree.Evaluator
+	studies map[string]study.Evaluator
 }
 
 // Measure measures one topology.
@@ -164,7 +164,7 @@ func (a *Activities) study(cfg study.Config) (study.Evaluator, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ev, ok := a.slices[string(b)]; ok {
+	if ev, ok := a.studies[string(b)]; ok {
 		return ev, nil
 	}
 	if a.Study == nil {
@@ -174,10 +174,10 @@ func (a *Activities) study(cfg study.Config) (study.Evaluator, error) {
 	if err != nil {
 		return nil, temporal.NewApplicationError(fmt.Sprintf("study settings: %v", err), WorkerSetup)
 	}
-	if a.slices == nil {
-		a.slices = map[string]study.Evaluator{}
+	if a.studies == nil {
+		a.studies = map[string]study.Evaluator{}
 	}
-	a.slices[string(b)] = ev
+	a.studies[string(b)] = ev
 	return ev, nil
 }
 

@@ -18,11 +18,7 @@ import (
 // benchServer starts a server and a client for a benchmark.
 func benchServer(b *testing.B) client.Client {
 	b.Helper()
-	port, err := devserver.FreePort("127.0.0.1")
-	if err != nil {
-		b.Fatal(err)
-	}
-	srv, err := devserver.Start(devserver.Options{Port: port})
+	srv, err := devserver.StartOnFreePorts(devserver.Options{})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -121,11 +121,7 @@ func startWorker(t *testing.T, hostPort, queue, version string, delay time.Durat
 // stops following and re-attaches, a worker of another version, and a
 // replay of the finished history.
 func TestEndToEnd(t *testing.T) {
-	port, err := devserver.FreePort("127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := devserver.Start(devserver.Options{Port: port})
+	srv, err := devserver.StartOnFreePorts(devserver.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/asvit/asvit/internal/jsonstrip"
 	"github.com/asvit/asvit/runs"
 	"github.com/asvit/asvit/scale"
 	"github.com/asvit/asvit/search"
@@ -68,9 +69,9 @@ func sameFiles(t *testing.T, a, b string, names ...string) {
 		}
 		switch name {
 		case runs.LogFile:
-			x, y = zeroSeconds(t, x), zeroSeconds(t, y)
+			x, y = without(t, x, "seconds"), without(t, y, "seconds")
 		case runs.CheckpointFile: // it records the log's size in bytes
-			x, y = dropKey(t, x, "log_size"), dropKey(t, y, "log_size")
+			x, y = without(t, x, "log_size"), without(t, y, "log_size")
 		}
 		if !bytes.Equal(x, y) {
 			t.Errorf("%s differs:\n%s\nwant\n%s", name, y, x)
@@ -78,22 +79,14 @@ func sameFiles(t *testing.T, a, b string, names ...string) {
 	}
 }
 
-func zeroSeconds(t *testing.T, log []byte) []byte {
-	var out []byte
-	for _, line := range bytes.Split(bytes.TrimSpace(log), []byte("\n")) {
-		out = append(append(out, dropKey(t, line, "seconds")...), '\n')
-	}
-	return out
-}
-
-func dropKey(t *testing.T, object []byte, key string) []byte {
-	var m map[string]any
-	if err := json.Unmarshal(object, &m); err != nil {
+// without drops keys from a JSON object or JSON lines.
+func without(t *testing.T, data []byte, keys ...string) []byte {
+	t.Helper()
+	out, err := jsonstrip.Without(data, keys...)
+	if err != nil {
 		t.Fatal(err)
 	}
-	delete(m, key)
-	b, _ := json.Marshal(m)
-	return b
+	return out
 }
 
 func TestSearchWorkflowEqualsLocalRun(t *testing.T) {

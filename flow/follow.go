@@ -83,23 +83,29 @@ func Follow[R any, I any](ctx context.Context, c client.Client, run Run, workflo
 			if err != nil {
 				return recs, fmt.Errorf("flow: %s %s failed: %s", workflow, run.ID, rootMessage(err))
 			}
-			// A finished workflow's queries replay it on a worker: retry
-			// while none has answered yet.
-			for try := 0; ; try++ {
-				err := fetch()
-				if err == nil || try == finalQueryTries || ctx.Err() != nil {
-					return recs, err
-				}
-				time.Sleep(poll(run))
-			}
+			// A finished workflow's queries replay it on a worker.
+			return recs, retryQuery(ctx, poll(run), fetch)
 		case <-tick.C:
 			_ = fetch() // a missed progress query is tried again at the next tick
 		}
 	}
 }
 
-// finalQueryTries bounds the attempts at the records of a finished workflow.
-const finalQueryTries = 60
+// queryTries bounds the attempts at a query that no worker has answered yet
+// (none is running, or one is still replaying the workflow).
+const queryTries = 60
+
+// retryQuery calls query until it succeeds, queryTries times at most,
+// waiting between attempts.
+func retryQuery(ctx context.Context, wait time.Duration, query func() error) error {
+	for try := 1; ; try++ {
+		err := query()
+		if err == nil || try == queryTries || ctx.Err() != nil {
+			return err
+		}
+		time.Sleep(wait)
+	}
+}
 
 func poll(run Run) time.Duration {
 	if run.Poll > 0 {
@@ -112,13 +118,10 @@ func poll(run Run) time.Duration {
 // inputs pass through the same JSON decoding before they are compared.
 func sameInput[I any](ctx context.Context, c client.Client, wr client.WorkflowRun, want I, wait time.Duration) error {
 	var v converter.EncodedValue
-	var err error
-	for try := 0; ; try++ {
-		if v, err = c.QueryWorkflow(ctx, wr.GetID(), wr.GetRunID(), InputQuery); err == nil || try == finalQueryTries || ctx.Err() != nil {
-			break
-		}
-		time.Sleep(wait)
-	}
+	err := retryQuery(ctx, wait, func() (err error) {
+		v, err = c.QueryWorkflow(ctx, wr.GetID(), wr.GetRunID(), InputQuery)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("flow: input of %s: %w", wr.GetID(), err)
 	}

@@ -310,28 +310,35 @@ func WriteRun(cfg Config, rows []Row) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	defer dir.Close()
-	s := &session{cfg: cfg, dir: dir, rows: make([]Row, len(rows))}
-	for i, r := range rows {
-		s.rows[i].Candidate = r.Candidate
+	err = logRows(dir, rows)
+	if closeErr := dir.Close(); err == nil {
+		err = closeErr
 	}
-	for i, r := range rows {
-		if r.Index != i {
-			return Summary{}, fmt.Errorf("study: row %d holds topology %d", i, r.Index)
-		}
-		if r.Params > 0 {
-			if err := s.append(record{Kind: kindMeasure, Index: i, Arch: r.Arch, Measures: &r.Measures}); err != nil {
-				return Summary{}, err
-			}
-		}
-		for _, t := range r.Trainings {
-			if err := s.append(record{Kind: kindTrain, Index: i, Arch: r.Arch, Trained: &t}); err != nil {
-				return Summary{}, err
-			}
-		}
-	}
-	if err := dir.Close(); err != nil {
+	if err != nil {
 		return Summary{}, err
 	}
 	return WriteReport(cfg.Out)
+}
+
+// logRows appends the records of rows to dir's log, then one checkpoint
+// that covers them.
+func logRows(dir *runs.Dir, rows []Row) error {
+	n := 0
+	add := func(r record) error { n++; return dir.Append(r) }
+	for i, r := range rows {
+		if r.Index != i {
+			return fmt.Errorf("study: row %d holds topology %d", i, r.Index)
+		}
+		if r.Params > 0 {
+			if err := add(record{Kind: kindMeasure, Index: i, Arch: r.Arch, Measures: &r.Measures}); err != nil {
+				return err
+			}
+		}
+		for _, t := range r.Trainings {
+			if err := add(record{Kind: kindTrain, Index: i, Arch: r.Arch, Trained: &t}); err != nil {
+				return err
+			}
+		}
+	}
+	return dir.Save(state{Records: n})
 }
