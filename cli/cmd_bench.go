@@ -42,7 +42,7 @@ type benchOptions struct {
 	Runtime                         runtimeOptions
 	Arch                            string
 	Image, Batch, Channels, Classes int
-	Curve, Inits                    int // measure: curve points and initialisations per measurement
+	Curve, Inits, Chunk             int // measure: curve points, initialisations and rows per pass
 	Repeat, Warmup                  int
 	Profile                         string // directory; "" is off
 	Top                             int
@@ -159,6 +159,7 @@ ARCH may also be given as --arch ARCH.`,
 			&cli.IntFlag{Name: "inits", Value: d.Repeat, Destination: &opts.Inits,
 				Usage: "initialisations averaged per measurement ('asvit complexity --repeat')"},
 			&cli.IntFlag{Name: "channels", Value: d.Channels, Destination: &opts.Channels, Usage: "input channels: 3 for RGB, 1 for gray"},
+			chunkFlag(&opts.Chunk),
 		),
 		OnUsageError: onUsageError,
 		Action: func(c *cli.Context) (err error) {
@@ -658,7 +659,7 @@ func runBenchMeasure(ctx context.Context, opts benchOptions, stdout, stderr io.W
 		return rep, usagef("--curve: got %d, want 1 or more", opts.Curve)
 	}
 	s := complexity.DefaultSettings()
-	s.Image, s.Channels, s.Batch, s.CurvePoints, s.Repeat = opts.Image, opts.Channels, opts.Batch, opts.Curve, opts.Inits
+	s.Image, s.Channels, s.Batch, s.CurvePoints, s.Repeat, s.Chunk = opts.Image, opts.Channels, opts.Batch, opts.Curve, opts.Inits, opts.Chunk
 	ortOpts, err := opts.Runtime.sessionOptions()
 	if err != nil {
 		return rep, err

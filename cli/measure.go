@@ -20,6 +20,7 @@ type measureOptions struct {
 	Radius string `json:"radius"`
 	Seed   uint64 `json:"seed"`
 	Data   string `json:"data"`
+	Chunk  int    `json:"chunk,omitempty"`
 }
 
 func measureFlags(o *measureOptions, image int) []cli.Flag {
@@ -39,13 +40,20 @@ func measureFlags(o *measureOptions, image int) []cli.Flag {
 			Usage: "draws the NTK batch, the curve bases and every candidate's weights"},
 		&cli.StringFlag{Name: "data", Destination: &o.Data,
 			Usage: "dataset directory (MNIST/Fashion-MNIST IDX, CIFAR binary or an image folder) for the NTK batch; default: the embedded Fashion-MNIST sample"},
+		chunkFlag(&o.Chunk),
 	}
+}
+
+// chunkFlag is --chunk, complexity.Settings.Chunk.
+func chunkFlag(dst *int) cli.Flag {
+	return &cli.IntFlag{Name: "chunk", Destination: dst,
+		Usage: "most NTK images or curve points one pass of a measurement takes; fewer use less memory. 0 chooses from the network's activations (about 256 MiB of them a pass), which keeps the whole batch in one pass up to about 64 px"}
 }
 
 // settings converts the flags; a bad value is a usage error.
 func (o measureOptions) settings(rt runtimeOptions) (complexity.Settings, error) {
 	s := complexity.DefaultSettings()
-	s.Image, s.Batch, s.CurvePoints, s.Repeat, s.Seed = o.Image, o.Batch, o.Curve, o.Repeat, o.Seed
+	s.Image, s.Batch, s.CurvePoints, s.Repeat, s.Seed, s.Chunk = o.Image, o.Batch, o.Curve, o.Repeat, o.Seed, o.Chunk
 	r, err := complexity.ParseRadius(o.Radius)
 	if err != nil {
 		return s, usagef("--radius: %v", err)

@@ -1,6 +1,8 @@
 package complexity
 
 import (
+	"fmt"
+
 	"github.com/asvit/asvit/graphgen"
 	"github.com/asvit/asvit/vit"
 )
@@ -83,63 +85,132 @@ func ntkParams(m vit.Model, params []*graphgen.Value) []*graphgen.Value {
 // features appends an input of `rows` images named name and the network's
 // pooled features on it, with or without its LayerNorms.
 func (mg *measureGraph) features(m vit.Model, name string, rows int, noNorms bool) (x, f *graphgen.Value, err error) {
+	if x, err = mg.imageInput(m, name, rows); err != nil {
+		return nil, nil, err
+	}
+	f, err = mg.forward(m, x, scopeOf(noNorms), noNorms)
+	return x, f, err
+}
+
+// imageInput appends an input of `rows` images.
+func (mg *measureGraph) imageInput(m vit.Model, name string, rows int) (x *graphgen.Value, err error) {
 	s := m.Spec()
 	err = graphgen.Catch(func() {
 		x = mg.g.Input(name, mg.params[0].DType(), rows, s.Channels, s.Image, s.Image)
 	})
-	if err != nil {
-		return nil, nil, err
-	}
-	var outs []*graphgen.Value
-	scope := "ntk"
+	return x, err
+}
+
+func scopeOf(noNorms bool) string {
 	if noNorms {
-		scope = "curve"
+		return "curve"
 	}
+	return "ntk"
+}
+
+// forward appends the network's pooled features on x under scope.
+func (mg *measureGraph) forward(m vit.Model, x *graphgen.Value, scope string, noNorms bool) (f *graphgen.Value, err error) {
+	var outs []*graphgen.Value
 	mg.g.Scope(scope, func() {
 		outs, err = m.Forward(mg.g, x, mg.params, vit.ForwardOptions{Output: vit.Features, NoNorms: noNorms})
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return x, outs[0], nil
+	return outs[0], nil
+}
+
+// curveJVP appends the forward-mode derivative of the features (LayerNorms
+// off) at points along tangents, in passes of rows [bounds[c],
+// bounds[c+1]), each with a forward graph of its own, joined in order.
+func (mg *measureGraph) curveJVP(m vit.Model, points, tangents *graphgen.Value, bounds []int) (*graphgen.Value, error) {
+	g := mg.g
+	passes := len(bounds) - 1
+	jvps := make([]*graphgen.Value, passes)
+	for c := range passes {
+		x, t, scope := points, tangents, "curve"
+		if passes > 1 {
+			scope = fmt.Sprintf("curve/pass%d", c)
+			err := graphgen.Catch(func() {
+				x, t = sliceRows(g, points, bounds[c], bounds[c+1]), sliceRows(g, tangents, bounds[c], bounds[c+1])
+			})
+			if err != nil {
+				return nil, err
+			}
+		}
+		f, err := mg.forward(m, x, scope, true)
+		if err != nil {
+			return nil, err
+		}
+		jvp, err := graphgen.JVP([]*graphgen.Value{x}, []*graphgen.Value{t}, []*graphgen.Value{f})
+		if err != nil {
+			return nil, err
+		}
+		jvps[c] = jvp[0]
+	}
+	if passes == 1 {
+		return jvps[0], nil
+	}
+	var out *graphgen.Value
+	err := graphgen.Catch(func() { out = g.Concat(0, jvps...) })
+	return out, err
+}
+
+// sliceRows returns rows [lo, hi) of x along dimension 0.
+func sliceRows(g *graphgen.Graph, x *graphgen.Value, lo, hi int) *graphgen.Value {
+	return g.Slice(x, []int{0}, []int{lo}, []int{hi}, []int{1})
 }
 
 // buildFast builds the graph of Method Fast: inputs ntk_input, curve_points
-// and curve_tangents; outputs ntk_gram, Θ from one reverse sweep over the
-// batch (LayerNorms on, y_b = Σ features[b]), and curve_jvp, the forward-mode
-// derivative of the features along the curve (LayerNorms off).
+// and curve_tangents; outputs ntk_gram, Θ from a reverse sweep over the
+// batch (LayerNorms on, y_b = Σ features[b]), and curve_jvp, the
+// forward-mode derivative of the features along the curve (LayerNorms off).
+// Both run in passes of at most chunkRows(m, s) rows, each with a forward
+// graph of its own, so that one pass's activations are live at a time.
 func buildFast(m vit.Model, s Settings, dt graphgen.DType) (*measureGraph, error) {
 	mg, err := newMeasureGraph(m, dt)
 	if err != nil {
 		return nil, err
 	}
-	in, feats, err := mg.features(m, ntkInputName, s.Batch, false)
+	rows, err := chunkRows(m, s)
 	if err != nil {
 		return nil, err
 	}
-	points, curveFeats, err := mg.features(m, curvePointsName, s.CurvePoints, true)
+	in, err := mg.imageInput(m, ntkInputName, s.Batch)
 	if err != nil {
 		return nil, err
 	}
-	g := mg.g
-	var y, tangents *graphgen.Value
-	err = graphgen.Catch(func() {
-		y = g.ReduceSum(feats, false, 1)
-		tangents = g.Input(curveTangentsName, dt, points.Shape()...)
+	points, err := mg.imageInput(m, curvePointsName, s.CurvePoints)
+	if err != nil {
+		return nil, err
+	}
+	tangents, err := mg.imageInput(m, curveTangentsName, s.CurvePoints)
+	if err != nil {
+		return nil, err
+	}
+	bounds := chunkBounds(s.Batch, rows)
+	gram, err := graphgen.PerSampleGramInChunks(in, bounds, ntkParams(m, mg.params), func(c int, x *graphgen.Value) (*graphgen.Value, error) {
+		scope := "ntk"
+		if len(bounds) > 2 {
+			scope = fmt.Sprintf("ntk/pass%d", c)
+		}
+		f, err := mg.forward(m, x, scope, false)
+		if err != nil {
+			return nil, err
+		}
+		var y *graphgen.Value
+		err = graphgen.Catch(func() { y = mg.g.ReduceSum(f, false, 1) })
+		return y, err
 	})
 	if err != nil {
 		return nil, err
 	}
-	gram, err := graphgen.PerSampleGram(y, ntkParams(m, mg.params))
-	if err != nil {
-		return nil, err
-	}
-	jvp, err := graphgen.JVP([]*graphgen.Value{points}, []*graphgen.Value{tangents}, []*graphgen.Value{curveFeats})
+	jvp, err := mg.curveJVP(m, points, tangents, chunkBounds(s.CurvePoints, rows))
 	if err != nil {
 		return nil, err
 	}
 	err = graphgen.Catch(func() {
-		mg.outputs = []*graphgen.Value{g.Output(gramName, gram), g.Output(curveJVPName, jvp[0])}
+		mg.outputs = []*graphgen.Value{mg.g.Output(gramName, gram), mg.g.Output(curveJVPName, jvp)}
 	})
 	mg.inputs = []*graphgen.Value{in, points, tangents}
 	return mg, err

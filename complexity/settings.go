@@ -113,6 +113,14 @@ type Settings struct {
 	// tensors) are kept for reuse, least recently used evicted first; 0
 	// builds every call afresh.
 	CacheSize int
+	// Chunk is the most κ images or curve points one pass of Method Fast
+	// takes; the batch and the curve are split into passes of as even a
+	// size as fits, each with a forward graph of its own, so that one
+	// pass's activations are live at a time. 0 chooses from the network's
+	// activations at this image size (chunkRows); small images take the
+	// whole batch in one pass. Like the threads, it changes how the
+	// measures run, not what they are, up to float32 rounding.
+	Chunk int
 	// ORT configures every session. DefaultSettings turns graph
 	// optimisation off: creating the session is the largest cost of a new
 	// candidate at small inputs, optimising takes about half of it, and the
@@ -151,10 +159,11 @@ func (s Settings) Validate() error {
 		{"repeat", s.Repeat, 1, maxRepeat, ""},
 		{"classes", s.Classes, 1, maxClasses, ""},
 		{"cache size", s.CacheSize, 0, math.MaxInt, ""},
+		{"chunk", s.Chunk, 0, math.MaxInt, " (0 chooses)"},
 	} {
 		if b.v < b.min || b.v > b.max {
 			if b.max == math.MaxInt {
-				return fmt.Errorf("%s %d is out of range; use %d or more", b.name, b.v, b.min)
+				return fmt.Errorf("%s %d is out of range; use %d or more%s", b.name, b.v, b.min, b.why)
 			}
 			return fmt.Errorf("%s %d is out of range; use %d..%d%s", b.name, b.v, b.min, b.max, b.why)
 		}

@@ -30,6 +30,7 @@ func TestValidate(t *testing.T) {
 		{func(s *Settings) { s.Repeat = 0 }, "repeat 0"},
 		{func(s *Settings) { s.Classes = 0 }, "classes 0"},
 		{func(s *Settings) { s.CacheSize = -1 }, "cache size -1"},
+		{func(s *Settings) { s.Chunk = -1 }, "chunk -1"},
 		{func(s *Settings) { s.Radius = 7 }, "radius"},
 		{func(s *Settings) { s.Method = 9 }, "method"},
 		{func(s *Settings) { s.ORT.Threads = -1 }, "threads"},

@@ -28,13 +28,15 @@ var (
 // scaled by one shared layer-scale vector, a re-embedding that unfolds 3×3
 // patches with stride 2 through Pad, strided Slices and Concat, and a MatMul
 // head. features is the token mean of the head ([B,out]); y sums it per
-// sample ([B]). Parameters are graph inputs, fed from feeds.
+// sample ([B]). Parameters are graph inputs, fed from feeds. forward builds
+// the block once more, on other images, with the same parameters.
 type block struct {
 	g           *graphgen.Graph
 	x           *graphgen.Value
 	params      []*graphgen.Value
 	features, y *graphgen.Value
 	feeds       map[*graphgen.Value][]float64
+	forward     func(x *graphgen.Value) (features *graphgen.Value)
 }
 
 func newBlock(dt graphgen.DType, d blockDims, batch int, seed uint64) *block {
@@ -49,10 +51,15 @@ func newBlock(dt graphgen.DType, d blockDims, batch int, seed uint64) *block {
 		}
 		b.feeds[v] = data
 	}
+	byName := map[string]*graphgen.Value{}
 	param := func(name string, centre, spread float64, shape ...int) *graphgen.Value {
+		if p := byName[name]; p != nil {
+			return p
+		}
 		p := g.Param(name, dt, shape, nil)
 		fill(p, centre, spread)
 		b.params = append(b.params, p)
+		byName[name] = p
 		return p
 	}
 	linear := func(name string, x *graphgen.Value, out int, bias bool) *graphgen.Value {
@@ -67,10 +74,21 @@ func newBlock(dt graphgen.DType, d blockDims, batch int, seed uint64) *block {
 		return g.LayerNorm(x, param(name+".weight", 1, 0.1, x.Dim(-1)), param(name+".bias", 0, 0.1, x.Dim(-1)), 1e-5)
 	}
 
+	b.forward = func(images *graphgen.Value) *graphgen.Value { return blockForward(g, d, images, param, linear, norm) }
 	b.x = g.Input("x", dt, batch, 3, d.res, d.res)
 	fill(b.x, 0, 1)
+	b.features = b.forward(b.x)
+	b.y = g.ReduceSum(b.features, false, 1)
+	return b
+}
+
+func blockForward(g *graphgen.Graph, d blockDims, images *graphgen.Value,
+	param func(name string, centre, spread float64, shape ...int) *graphgen.Value,
+	linear func(name string, x *graphgen.Value, out int, bias bool) *graphgen.Value,
+	norm func(name string, x *graphgen.Value) *graphgen.Value) *graphgen.Value {
+	batch := images.Dim(0)
 	pad := (d.kernel - d.stride) / 2
-	conv := g.Conv(b.x, param("embed.weight", 0, 0.3, d.dim, 3, d.kernel, d.kernel), param("embed.bias", 0, 0.1, d.dim),
+	conv := g.Conv(images, param("embed.weight", 0, 0.3, d.dim, 3, d.kernel, d.kernel), param("embed.bias", 0, 0.1, d.dim),
 		graphgen.ConvParams{Strides: [2]int{d.stride, d.stride}, Pads: [4]int{pad, pad, pad + 1, pad + 1}})
 	side := conv.Dim(2)
 	tokens := side * side
@@ -122,9 +140,7 @@ func newBlock(dt graphgen.DType, d blockDims, batch int, seed uint64) *block {
 
 	head := param("head.weight", 0, 0.3, 2*d.dim, d.out)
 	out := g.Tanh(g.MatMul(g.Reshape(reduced, batch, half*half, 2*d.dim), head))
-	b.features = g.ReduceMean(out, false, 1)
-	b.y = g.ReduceSum(b.features, false, 1)
-	return b
+	return g.ReduceMean(out, false, 1)
 }
 
 // asFixture wraps the block's float64 graph for checkDerivatives, with the

@@ -1,5 +1,10 @@
 package graphgen
 
+import (
+	"fmt"
+	"math"
+)
+
 // Per-sample Gram matrix of parameter gradients, from one reverse sweep.
 //
 // The forward graph keeps the batch in dimension 0 of every value, possibly
@@ -24,47 +29,250 @@ package graphgen
 func PerSampleGram(y *Value, params []*Value) (theta *Value, err error) {
 	err = Catch(func() {
 		g := commonGraph("PerSampleGram", []*Value{y}, params)
-		if y.Rank() != 1 {
-			fail("PerSampleGram", "y %s must have shape [B], one scalar per sample", y)
-		}
-		if g.DynamicBatch {
-			fail("PerSampleGram", "graph %q has DynamicBatch set; the Gram needs the static batch, so build it with DynamicBatch off", g.Name)
-		}
-		g.Scope("gram", func() { theta = g.perSampleGram(y, params) })
+		checkGramGraph(g, params)
+		checkPerSample(y, -1)
+		g.Scope("gram", func() {
+			r := g.backprop([]*Value{y}, nil, params, paramSet(params))
+			batches := []int{y.Dim(0)}
+			theta = g.gramOfParts([][][]sampleGrad{r.partsOf(g.snapshot(), batches[0], params)}, batches, params, y.dtype)
+		})
 	})
 	return theta, err
 }
 
-func (g *Graph) perSampleGram(y *Value, params []*Value) *Value {
-	batch := y.Dim(0)
-	nodes := g.snapshot()
-	skip := map[*Value]bool{}
+// PerSampleGramInChunks returns PerSampleGram's Θ for the batch x, computed
+// in passes to bound memory: pass c takes rows [bounds[c], bounds[c+1]) of
+// x (dimension 0), builds a forward graph of its own on them with forward,
+// which returns that pass's y ([rows], one scalar per sample), and sweeps
+// back from it. Pass c+1's rows are ordered after pass c's sweep has
+// reached its earliest node, so ONNX Runtime, which runs nodes in a
+// depth-first order from the outputs, finishes one pass's forward and
+// backward before it starts the next, and frees most of its activations:
+// only the per-sample gradients (or a linear layer's factors) of every pass
+// meet in the final products. A node that two passes reach fails. One pass
+// (bounds {0, B}) builds what PerSampleGram does on forward's y.
+func PerSampleGramInChunks(x *Value, bounds []int, params []*Value, forward func(pass int, rows *Value) (*Value, error)) (*Value, error) {
+	var g *Graph
+	err := Catch(func() {
+		g = commonGraph("PerSampleGram", []*Value{x}, params)
+		checkGramGraph(g, params)
+		if x.Rank() == 0 || len(bounds) < 2 || bounds[0] != 0 || bounds[len(bounds)-1] != x.Dim(0) {
+			fail("PerSampleGram", "bounds %v must run from 0 to the %d rows of %s", bounds, x.Dim(0), x)
+		}
+		for c := range len(bounds) - 1 {
+			if bounds[c+1] <= bounds[c] {
+				fail("PerSampleGram", "bounds %v must increase", bounds)
+			}
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	passes := len(bounds) - 1
+	parts, batches := make([][][]sampleGrad, passes), make([]int, passes)
+	owner := map[*Node]int{}
+	var token *Value
+	for c := range passes {
+		rows := x
+		err := Catch(func() {
+			if passes > 1 {
+				rows = g.Slice(x, []int{0}, []int{bounds[c]}, []int{bounds[c+1]}, []int{1})
+			}
+			if token != nil {
+				rows = g.after(rows, token)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		y, err := forward(c, rows)
+		if err != nil {
+			return nil, err
+		}
+		err = Catch(func() {
+			commonGraph("PerSampleGram", []*Value{x, y}, params)
+			batches[c] = bounds[c+1] - bounds[c]
+			checkPerSample(y, batches[c])
+			pass := func() {
+				r := g.backprop([]*Value{y}, nil, params, paramSet(params))
+				nodes := g.snapshot()
+				r.claim(nodes, owner, c)
+				parts[c] = r.partsOf(nodes, batches[c], params)
+				if c < passes-1 {
+					token = g.settle(params, parts[c], r.earliest(nodes))
+				}
+			}
+			if passes > 1 {
+				g.Scope(fmt.Sprintf("gram/pass%d", c), pass)
+			} else {
+				g.Scope("gram", pass)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	var theta *Value
+	err = Catch(func() { g.Scope("gram", func() { theta = g.gramOfParts(parts, batches, params, x.dtype) }) })
+	return theta, err
+}
+
+func checkGramGraph(g *Graph, params []*Value) {
+	if g.DynamicBatch {
+		fail("PerSampleGram", "graph %q has DynamicBatch set; the Gram needs the static batch, so build it with DynamicBatch off", g.Name)
+	}
 	for _, p := range params {
 		if p.node != nil {
 			fail("PerSampleGram", "%s is a node output; pass parameters or inputs", p)
 		}
-		skip[p] = true
 	}
-	r := g.backprop([]*Value{y}, nil, params, skip)
-	var theta *Value
+}
+
+// checkPerSample fails unless y has shape [batch], or [B] for any B when
+// batch is -1.
+func checkPerSample(y *Value, batch int) {
+	if y.Rank() != 1 {
+		fail("PerSampleGram", "y %s must have shape [B], one scalar per sample", y)
+	}
+	if batch >= 0 && y.Dim(0) != batch {
+		fail("PerSampleGram", "y %s must have shape [B] with B = %d, one scalar per sample of its pass", y, batch)
+	}
+}
+
+func paramSet(params []*Value) map[*Value]bool {
+	set := make(map[*Value]bool, len(params))
 	for _, p := range params {
-		var parts []sampleGrad
+		set[p] = true
+	}
+	return set
+}
+
+// after returns x as computed only once token is: Where(cond, x, x) with
+// cond a comparison on one element of token. The condition is boolean, so
+// no derivative flows from the result to token.
+func (g *Graph) after(x, token *Value) *Value {
+	first := make([]int, token.Rank())
+	axes, ones := make([]int, token.Rank()), make([]int, token.Rank())
+	for i := range axes {
+		axes[i], ones[i] = i, 1
+	}
+	one := g.Reshape(g.Slice(token, axes, first, ones, ones), 1)
+	return g.Where(g.Less(one, g.Scalar(token.dtype, 0)), x, x)
+}
+
+// earliest returns the cotangent of the first node output, in build order,
+// that the sweep reaches (the last one it completes), or nil when it
+// reaches none.
+func (r *reverse) earliest(nodes []*Node) *Value {
+	for _, n := range nodes {
+		if dy := r.cot[n.Outputs[0]]; dy != nil {
+			return dy
+		}
+	}
+	return nil
+}
+
+// claim records in owner that pass c's sweep reaches each node it reaches,
+// and fails if an earlier pass reached one of them.
+func (r *reverse) claim(nodes []*Node, owner map[*Node]int, c int) {
+	for _, n := range nodes {
+		if r.cot[n.Outputs[0]] == nil {
+			continue
+		}
+		if prev, seen := owner[n]; seen {
+			fail("PerSampleGram", "node %s is reached from passes %d and %d; each pass needs a forward graph of its own", n.Name, prev, c)
+		}
+		owner[n] = c
+	}
+}
+
+// partsOf returns, per parameter, the per-sample gradient parts of its uses
+// that the sweep reaches, for a pass of batch samples.
+func (r *reverse) partsOf(nodes []*Node, batch int, params []*Value) [][]sampleGrad {
+	parts := make([][]sampleGrad, len(params))
+	for k, p := range params {
 		for _, n := range nodes {
 			if r.cot[n.Outputs[0]] == nil {
 				continue
 			}
 			for i, x := range n.Inputs {
 				if x == p {
-					g.Scope("grad/"+n.Name, func() { parts = append(parts, r.sampleGradOf(batch, n, i)) })
+					r.g.Scope("grad/"+n.Name, func() { parts[k] = append(parts[k], r.sampleGradOf(batch, n, i)) })
 				}
 			}
 		}
-		if len(parts) > 0 {
-			g.Scope(p.name, func() { theta = addOpt(g, theta, g.gramOf(parts)) })
+	}
+	return parts
+}
+
+// settle turns a pass's parts (per parameter of params) into per-sample gradients wherever those are
+// smaller than the forward values and cotangents they come from, and
+// returns a token that depends on every part so turned and on last, the
+// sweep's final cotangent. Ordering the next pass after the token lets
+// that pass's activations be freed before the next one runs; what every
+// pass keeps to the end is its per-sample gradients, or a linear layer's
+// factors where those are smaller.
+func (g *Graph) settle(params []*Value, parts [][]sampleGrad, last *Value) *Value {
+	var marks []*Value
+	for k, uses := range parts {
+		if len(uses) == 0 || numel(params[k].shape) > factorSize(uses) {
+			continue
+		}
+		var rows *Value
+		for _, s := range uses {
+			rows = addOpt(g, rows, g.explicit(s))
+		}
+		parts[k] = []sampleGrad{{flat: rows}}
+		marks = append(marks, g.Slice(rows, []int{0, 1}, []int{0, 0}, []int{1, 1}, []int{1, 1}))
+	}
+	if last != nil {
+		marks = append(marks, g.Reshape(g.Slice(g.Reshape(last, -1), []int{0}, []int{0}, []int{1}, []int{1}), 1, 1))
+	}
+	if len(marks) == 0 {
+		return nil
+	}
+	if len(marks) == 1 {
+		return marks[0]
+	}
+	return g.Concat(1, marks...)
+}
+
+// factorSize returns the values per sample that a parameter's parts keep
+// until its Gram: a linear layer's input and output cotangent, or, for a
+// part already per-sample, effectively unbounded (it is settled as is).
+func factorSize(uses []sampleGrad) int {
+	n := 0
+	for _, s := range uses {
+		if s.flat != nil {
+			return math.MaxInt
+		}
+		n += s.x.Size()/s.x.Dim(0) + s.dy.Size()/s.dy.Dim(0)
+	}
+	return n
+}
+
+// gramOfParts returns Θ (of dtype dt) over the samples of every pass in
+// order: pass c covers batches[c] samples, and parts[c][k] holds the
+// parts of params[k]'s uses in it.
+func (g *Graph) gramOfParts(parts [][][]sampleGrad, batches []int, params []*Value, dt DType) *Value {
+	var theta *Value
+	for k, p := range params {
+		chunks := make([][]sampleGrad, len(parts)) // [pass][use]
+		uses := 0
+		for c := range parts {
+			chunks[c] = parts[c][k]
+			uses += len(chunks[c])
+		}
+		if uses > 0 {
+			g.Scope(p.name, func() { theta = addOpt(g, theta, g.gramOf(p, batches, chunks)) })
 		}
 	}
 	if theta == nil {
-		return g.filled(y.dtype, []int{batch, batch}, 0)
+		batch := 0
+		for _, b := range batches {
+			batch += b
+		}
+		return g.filled(dt, []int{batch, batch}, 0)
 	}
 	return theta
 }
@@ -139,16 +347,46 @@ func (g *Graph) perSampleSumTo(v, p *Value, batch int) *Value {
 	return g.Reshape(g.ReduceSum(split, false, axes...), batch, numel(shape))
 }
 
-// gramOf returns Σ over parts' parameter of the per-sample Gram [B,B].
-func (g *Graph) gramOf(parts []sampleGrad) *Value {
-	if s := parts[0]; len(parts) == 1 && s.x != nil && tokenGramCheaper(s.x.Dim(0), s.x.Dim(1), s.x.Dim(2), s.dy.Dim(2)) {
+// gramOf returns Σ over parameter p's uses of its per-sample Gram [B,B],
+// from the parts of every chunk ([chunk][use]) of batches[c] samples, in
+// batch order.
+func (g *Graph) gramOf(p *Value, batches []int, chunks [][]sampleGrad) *Value {
+	if s, ok := g.singleLinear(chunks); ok && tokenGramCheaper(s.x.Dim(0), s.x.Dim(1), s.x.Dim(2), s.dy.Dim(2)) {
 		return g.tokenGram(s)
 	}
-	var sum *Value
-	for _, s := range parts {
-		sum = addOpt(g, sum, g.explicit(s))
+	rows := make([]*Value, len(chunks))
+	for c, parts := range chunks {
+		for _, s := range parts {
+			rows[c] = addOpt(g, rows[c], g.explicit(s))
+		}
 	}
-	return g.Gemm(sum, sum, nil, false, true, 1, 1)
+	for c, r := range rows {
+		if r == nil { // this chunk never reaches the parameter
+			rows[c] = g.filled(p.dtype, []int{batches[c], numel(p.shape)}, 0)
+		}
+	}
+	all := rows[0]
+	if len(rows) > 1 {
+		all = g.Concat(0, rows...)
+	}
+	return g.Gemm(all, all, nil, false, true, 1, 1)
+}
+
+// singleLinear returns, when the parameter has one linear-layer use in each
+// chunk, that use with every chunk's factors joined along the batch.
+func (g *Graph) singleLinear(chunks [][]sampleGrad) (sampleGrad, bool) {
+	var xs, dys []*Value
+	for _, parts := range chunks {
+		if len(parts) != 1 || parts[0].x == nil {
+			return sampleGrad{}, false
+		}
+		xs, dys = append(xs, parts[0].x), append(dys, parts[0].dy)
+	}
+	s := chunks[0][0]
+	if len(chunks) > 1 {
+		s.x, s.dy = g.Concat(0, xs...), g.Concat(0, dys...)
+	}
+	return s, true
 }
 
 // tokenGramCheaper compares the multiply-adds of the two ways to the Gram of

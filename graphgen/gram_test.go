@@ -1,6 +1,7 @@
 package graphgen_test
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -107,6 +108,81 @@ func TestPerSampleGramFloat32ORT(t *testing.T) {
 	res := runORT(t, b.g, b.feeds)
 	want, largest := gc.reference(res)
 	compareGram(t, res[0], want, largest, 1e-5)
+}
+
+// TestPerSampleGramInChunks computes the block's Gram over 5 samples in
+// passes of 2, 1 and 2 rows, each pass on a forward graph of its own, and
+// compares it with the per-sample gradients of the one-pass block on the
+// same images: within the float64 bound of TestPerSampleGramFloat64 through
+// the evaluator, and within the float32 bound of
+// TestPerSampleGramFloat32ORT through ONNX Runtime, which also runs the
+// nodes that order the passes.
+func TestPerSampleGramInChunks(t *testing.T) {
+	for _, c := range []struct {
+		dt  graphgen.DType
+		tol float64
+	}{{graphgen.Float64, 1e-12}, {graphgen.Float32, 1e-5}} {
+		t.Run(c.dt.String(), func(t *testing.T) {
+			b := newBlock(c.dt, blockSmall, 5, 43)
+			gc := newGramCheck(t, b.y, b.params, b.feeds)
+			bounds := []int{0, 2, 3, 5}
+			chunked, err := graphgen.PerSampleGramInChunks(b.x, bounds, b.params, func(pass int, rows *graphgen.Value) (*graphgen.Value, error) {
+				if want := bounds[pass+1] - bounds[pass]; rows.Dim(0) != want {
+					t.Errorf("pass %d gets %d rows, want %d", pass, rows.Dim(0), want)
+				}
+				return b.g.ReduceSum(b.forward(rows), false, 1), nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs := append(gc.outputs(), chunked)
+			var res [][]float64
+			if c.dt == graphgen.Float64 {
+				if res, err = eval.Run(outs, b.feeds); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				for i, v := range outs {
+					b.g.Output(fmt.Sprintf("out%d", i), v)
+				}
+				res = runORT(t, b.g, b.feeds)
+			}
+			want, largest := gc.reference(res[:len(res)-1])
+			compareGram(t, res[len(res)-1], want, largest, c.tol)
+		})
+	}
+}
+
+func TestPerSampleGramInChunksRefusals(t *testing.T) {
+	b := newBlock(graphgen.Float64, blockSmall, 4, 44)
+	own := func(_ int, rows *graphgen.Value) (*graphgen.Value, error) {
+		return b.g.ReduceSum(b.forward(rows), false, 1), nil
+	}
+	shared := func(_ int, rows *graphgen.Value) (*graphgen.Value, error) { // every pass reads the whole batch's block
+		return b.g.Slice(b.y, []int{0}, []int{0}, []int{rows.Dim(0)}, []int{1}), nil
+	}
+	failing := func(int, *graphgen.Value) (*graphgen.Value, error) { return nil, errors.New("no forward") }
+	cases := []struct {
+		name    string
+		bounds  []int
+		forward func(int, *graphgen.Value) (*graphgen.Value, error)
+		want    string
+	}{
+		{"bounds short of the batch", []int{0, 2, 3}, own, "must run from 0 to the 4 rows"},
+		{"bounds from 1", []int{1, 4}, own, "must run from 0"},
+		{"empty pass", []int{0, 2, 2, 4}, own, "must increase"},
+		{"shared forward", []int{0, 2, 4}, shared, "reached from passes 0 and 1"},
+		{"forward fails", []int{0, 2, 4}, failing, "no forward"},
+		{"y of another size", []int{0, 1, 4}, func(_ int, rows *graphgen.Value) (*graphgen.Value, error) {
+			return b.g.ReduceSum(b.forward(b.x), false, 1), nil
+		}, "B = 1"},
+	}
+	for _, c := range cases {
+		_, err := graphgen.PerSampleGramInChunks(b.x, c.bounds, b.params, c.forward)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: want an error containing %q, got %v", c.name, c.want, err)
+		}
+	}
 }
 
 // TestPerSampleGramSharedSquareWeight uses one square weight as a Gemm
