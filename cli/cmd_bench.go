@@ -592,6 +592,7 @@ type benchMeasureReport struct {
 	Batch      int          `json:"batch"`
 	Curve      int          `json:"curve_points"`
 	Inits      int          `json:"inits"`
+	PassRows   int          `json:"pass_rows"` // κ images or curve points a pass takes (--chunk, or chosen)
 	Repeat     int          `json:"repeat"`
 	Warmup     int          `json:"warmup"`
 	Params     int64        `json:"params"`
@@ -681,6 +682,9 @@ func runBenchMeasure(ctx context.Context, opts benchOptions, stdout, stderr io.W
 		Inits: s.Repeat, Repeat: opts.Repeat, Warmup: opts.Warmup, Params: m.Params(), FLOPs: m.FLOPs(),
 		PeakGFLOPs: opts.PeakGFLOPs, Runtime: newBenchRuntime(s.ORT)}
 	rep.FloorFLOPs = float64(s.Repeat) * float64(3*s.Batch+2*s.CurvePoints) * float64(m.FLOPs())
+	if rep.PassRows, err = complexity.PassRows(m, s); err != nil {
+		return rep, err
+	}
 	rep.FloorS = rep.FloorFLOPs / (opts.PeakGFLOPs * 1e9)
 
 	total := 1 + 2*(opts.Warmup+opts.Repeat)
@@ -813,8 +817,8 @@ func secs(s float64) time.Duration { return time.Duration(s * 1e9) }
 
 func writeBenchMeasure(w io.Writer, rep benchMeasureReport, top int) error {
 	rt := rep.Runtime
-	fmt.Fprintf(w, "arch     %s at %d px, %d channel(s); batch %d, %d curve points, %d initialisation(s) per measurement\n",
-		rep.Arch, rep.Image, rep.Channels, rep.Batch, rep.Curve, rep.Inits)
+	fmt.Fprintf(w, "arch     %s at %d px, %d channel(s); batch %d, %d curve points, %d initialisation(s) per measurement; passes of at most %d rows\n",
+		rep.Arch, rep.Image, rep.Channels, rep.Batch, rep.Curve, rep.Inits, rep.PassRows)
 	fmt.Fprintf(w, "runtime  ONNX Runtime %s, %s, %d threads, %d cores; asvit %s\n", rt.ORT, rt.Device, rt.Threads, rt.Cores, rt.Asvit)
 	fmt.Fprintf(w, "runs     %d timed of each after %d warm-up, alternating; probe drawn once in %.2f s\n\n", rep.Repeat, rep.Warmup, rep.ProbeS)
 	fmt.Fprint(w, "| per candidate | median (s) | min (s) |\n|---|---:|---:|\n")

@@ -207,6 +207,7 @@ func TestBenchUsageErrors(t *testing.T) {
 		{[]string{"bench", "measure", benchTinyArch, "--inits", "0"}, "--inits: got 0"},
 		{[]string{"bench", "measure", benchTinyArch, "--curve", "0"}, "--curve: got 0"},
 		{[]string{"bench", "measure", benchTinyArch, "--batch", "5000"}, "batch 5000 is out of range"},
+		{[]string{"bench", "measure", benchTinyArch, "--chunk", "-1"}, "chunk -1 is out of range"},
 		{[]string{"bench", "measure", "--arch", "bogus"}, "ARCH"},
 	} {
 		code, _, stderr := runApp(t, context.Background(), c.args...)

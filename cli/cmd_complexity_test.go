@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -100,5 +101,23 @@ func TestComplexityFlagsDisagreeWithMetadata(t *testing.T) {
 				t.Errorf("asvit %q: stderr %q lacks %q", args, stderr, w)
 			}
 		}
+	}
+}
+
+// --chunk changes how the measures run, not what they are: passes of one
+// image and one curve point give κ and L^E within float32 rounding of one
+// pass, and a negative value is a usage error.
+func TestComplexityChunkFlag(t *testing.T) {
+	initORT(t)
+	one := complexityJSON(t, seedArch, "--img", "32")
+	passes := complexityJSON(t, seedArch, "--img", "32", "--chunk", "1")
+	k, k1 := float64(passes.NTKCond), float64(one.NTKCond)
+	l, l1 := float64(passes.LengthDistortion), float64(one.LengthDistortion)
+	if !(math.Abs(k-k1) <= 1e-4*k1) || !(math.Abs(l-l1) <= 1e-5*l1) {
+		t.Errorf("--chunk 1: κ %v, L^E %v; in one pass %v, %v", passes.NTKCond, passes.LengthDistortion, one.NTKCond, one.LengthDistortion)
+	}
+	code, _, stderr := runApp(t, context.Background(), "complexity", seedArch, "--img", "32", "--chunk", "-1")
+	if code != ExitUsage || !strings.Contains(stderr, "chunk -1 is out of range") {
+		t.Errorf("--chunk -1: exit %d, stderr %q; want a usage error naming the chunk", code, stderr)
 	}
 }

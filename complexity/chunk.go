@@ -11,9 +11,10 @@ import (
 // large, and at 64 px and below a whole batch of 16 fits.
 const chunkBudget = 768 << 20
 
-// chunkRows returns the most rows (κ images or curve points) one pass
-// takes: Settings.Chunk, or as many as fit chunkBudget.
-func chunkRows(m vit.Model, s Settings) (int, error) {
+// PassRows returns the most rows (κ images or curve points) one pass of
+// Method Fast takes for m: Settings.Chunk, or as many images as fit
+// chunkBudget.
+func PassRows(m vit.Model, s Settings) (int, error) {
 	if s.Chunk > 0 {
 		return s.Chunk, nil
 	}

@@ -42,7 +42,7 @@ func TestChunkRowsFollowTheActivations(t *testing.T) {
 		}
 		s := DefaultSettings()
 		s.Image, s.Chunk = image, chunk
-		r, err := chunkRows(m, s)
+		r, err := PassRows(m, s)
 		if err != nil {
 			t.Fatal(err)
 		}

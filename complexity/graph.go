@@ -165,14 +165,14 @@ func sliceRows(g *graphgen.Graph, x *graphgen.Value, lo, hi int) *graphgen.Value
 // and curve_tangents; outputs ntk_gram, Θ from a reverse sweep over the
 // batch (LayerNorms on, y_b = Σ features[b]), and curve_jvp, the
 // forward-mode derivative of the features along the curve (LayerNorms off).
-// Both run in passes of at most chunkRows(m, s) rows, each with a forward
+// Both run in passes of at most PassRows(m, s) rows, each with a forward
 // graph of its own, so that one pass's activations are live at a time.
 func buildFast(m vit.Model, s Settings, dt graphgen.DType) (*measureGraph, error) {
 	mg, err := newMeasureGraph(m, dt)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := chunkRows(m, s)
+	rows, err := PassRows(m, s)
 	if err != nil {
 		return nil, err
 	}

@@ -117,7 +117,7 @@ type Settings struct {
 	// takes; the batch and the curve are split into passes of as even a
 	// size as fits, each with a forward graph of its own, so that one
 	// pass's activations are live at a time. 0 chooses from the network's
-	// activations at this image size (chunkRows); small images take the
+	// activations at this image size (PassRows); small images take the
 	// whole batch in one pass. Like the threads, it changes how the
 	// measures run, not what they are, up to float32 rounding.
 	Chunk int
