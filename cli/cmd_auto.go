@@ -31,7 +31,7 @@ type autoOptions struct {
 
 func autoCommand(rt *runtimeOptions) *cli.Command {
 	var opts autoOptions
-	flags := measureFlags(&opts.Measure, 32)
+	flags := append(measureFlags(&opts.Measure, 32), parallelFlag(&opts.Measure.Parallel))
 	flags = append(flags, trainFlags(&opts.Train)...)
 	flags = append(flags, &cli.IntFlag{Name: "train-batch", Value: opts.Train.Batch, Destination: &opts.Train.Batch,
 		Usage: "images per AdamW step"})
@@ -160,7 +160,7 @@ func runScaleFor(ctx context.Context, opts autoOptions, arch string, classes int
 	cfg.StopParams = int64(opts.MaxParams)
 	cfg.LimitParams = max(cfg.LimitParams, 2*cfg.StopParams)
 	cfg.EvalSettings = evalSettings(s, opts.Measure.Data)
-	return scaleRun(ctx, cfg, s, probeSource(opts.Measure), stderr)
+	return scaleRun(ctx, cfg, s, opts.Measure, stderr)
 }
 
 // pickMember returns the largest member within both budgets (maxMACs 0: no

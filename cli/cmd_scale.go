@@ -40,7 +40,7 @@ measures κ and L^E on the narrow model, counts parameters at 4× width
 once the chosen model reaches --max-params. The run directory holds
 config.json, log.jsonl, the checkpoint, result.json ("series") and
 scale.png; --resume continues a killed run.`,
-		Flags: append(append(measureFlags(&opts.Measure, 224),
+		Flags: append(append(append(measureFlags(&opts.Measure, 224), parallelFlag(&opts.Measure.Parallel)),
 			&cli.StringFlag{Name: "arch", Value: scale.AuthorsArch, Destination: &opts.Arch,
 				Usage: "seed topology K,S,E|...|H to grow (default: the authors' searched seed)"},
 			&cli.Float64Flag{Name: "max-params", Value: float64(d.StopParams), Destination: &opts.MaxParams,
@@ -84,7 +84,7 @@ func runScale(ctx context.Context, opts scaleOptions, stdout, stderr io.Writer) 
 	if opts.Temporal.enabled() {
 		res, err = scaleWorkflow(ctx, opts, cfg, stderr)
 	} else {
-		res, err = scaleRun(ctx, cfg, s, probeSource(opts.Measure), stderr)
+		res, err = scaleRun(ctx, cfg, s, opts.Measure, stderr)
 	}
 	if err != nil {
 		return res, err
@@ -93,16 +93,16 @@ func runScale(ctx context.Context, opts scaleOptions, stdout, stderr io.Writer) 
 	return res, err
 }
 
-// scaleRun measures candidates with settings s and the probe from src,
-// grows the series and draws scale.png.
-func scaleRun(ctx context.Context, cfg scale.Config, s complexity.Settings, src complexity.ProbeSource, stderr io.Writer) (scale.Result, error) {
-	m, err := newMeasurer(s, src)
+// scaleRun measures candidates with settings s and the probe and
+// parallelism of mo, grows the series and draws scale.png.
+func scaleRun(ctx context.Context, cfg scale.Config, s complexity.Settings, mo measureOptions, stderr io.Writer) (scale.Result, error) {
+	eval, closeEval, err := newEvaluator(s, mo)
 	if err != nil {
 		return scale.Result{}, err
 	}
-	defer m.Close()
+	defer closeEval()
 	r := newStepReporter(stderr, "scale", -1)
-	res, err := scale.Run(ctx, cfg, evaluator(m), &scaleProgress{r: r})
+	res, err := scale.Run(ctx, cfg, eval, &scaleProgress{r: r})
 	r.finish()
 	if err != nil {
 		return res, err

@@ -36,7 +36,7 @@ rewards decreasing κ and increasing L^E. The run directory (--out) holds
 config.json, log.jsonl, the checkpoint after every step, result.json
 (with "arch", the argmax topology) and search.png; --resume continues a
 killed run with the same result as an uninterrupted one.`,
-		Flags: append(append(measureFlags(&opts.Measure, 224),
+		Flags: append(append(append(measureFlags(&opts.Measure, 224), parallelFlag(&opts.Measure.Parallel)),
 			&cli.IntFlag{Name: "steps", Value: search.DefaultConfig().Steps, Destination: &opts.Steps,
 				Usage: "policy updates (the authors use 500)"},
 			&cli.IntFlag{Name: "batch-size", Value: 1, Destination: &opts.Batch,
@@ -98,12 +98,12 @@ func runSearch(ctx context.Context, opts searchOptions, stdout, stderr io.Writer
 }
 
 func searchLocal(ctx context.Context, cfg search.Config, s complexity.Settings, mo measureOptions, progress *searchProgress) (search.Result, error) {
-	m, err := newMeasurer(s, probeSource(mo))
+	eval, closeEval, err := newEvaluator(s, mo)
 	if err != nil {
 		return search.Result{}, err
 	}
-	defer m.Close()
-	return search.Run(ctx, cfg, evaluator(m), progress)
+	defer closeEval()
+	return search.Run(ctx, cfg, eval, progress)
 }
 
 // searchWorkflow runs the search as a Temporal workflow and writes its run

@@ -149,7 +149,7 @@ func Run(ctx context.Context, cfg Config, eval trainfree.Evaluator, progress Pro
 	if err != nil {
 		return Result{}, fmt.Errorf("scale: %s: checkpoint: %w", cfg.Dir, err)
 	}
-	batch := trainfree.Sequential(eval)
+	batch := trainfree.Batch(eval)
 	progress.Start(len(st.Series))
 	for !s.Done() {
 		if err := ctx.Err(); err != nil {

@@ -15,7 +15,7 @@ The κ batch is random here (asvit draws real images), so the values differ
 from asvit's; the work is the same. Time the whole process, as a user
 would run it:
 
-    apt-get install -y python3-torch
+    apt-get install -y python3-torch libopenblas0-pthread  # the reference BLAS is 4x slower
     /usr/bin/time -f %e /usr/bin/python3 scripts/bench-torch-measure.py \\
         --arch '8,2,3,1|4,1,2,1|4,1,4,1|4,1,6,1|32,32' --img 64 --method functorch
 

@@ -9,7 +9,7 @@ smoothing 0.1, backward, AdamW (lr 1e-3, weight decay 0.05), on a random
 batch. Steps and no-grad forward passes alternate after the warm-up, as
 `asvit bench step` times them, so that the machine's load moves both alike.
 
-    apt-get install -y python3-torch
+    apt-get install -y python3-torch libopenblas0-pthread  # the reference BLAS is 4x slower
     /usr/bin/python3 scripts/bench-torch.py --arch '8,2,3,1|4,1,2,1|4,1,4,1|4,1,6,1|32,32' \\
         --img 32 --batch 128 --channels 1 --classes 10 --repeat 20 --warmup 3
 

@@ -45,7 +45,7 @@ func Run(ctx context.Context, cfg Config, eval trainfree.Evaluator, progress Pro
 	}
 	defer dir.Close()
 	s := newSearcher(cfg)
-	batch := trainfree.Sequential(eval)
+	batch := trainfree.Batch(eval)
 	var st state
 	if ok, err := dir.Checkpoint(&st); err != nil {
 		return Result{}, fmt.Errorf("search: %w", err)

@@ -7,7 +7,8 @@
 // pipelines; package complexity computes the measures, and the command line
 // wraps it in an [EvaluatorFunc]. A [BatchEvaluator] measures the several
 // topologies of one step together: [Sequential] one after another here,
-// package flow's as activities on many workers. The package holds no
+// [Parallel] on several evaluators at once (one measurer per share of the
+// cores), package flow's as activities on many workers. The package holds no
 // computation, so the pipelines do not depend on ONNX Runtime or on each other.
 //
 // A Measure's JSON form is {"ntk_cond": κ, "length_distortion": L^E} with
