@@ -59,7 +59,7 @@ func parallelFlag(dst *int) cli.Flag {
 // chunkFlag is --chunk, complexity.Settings.Chunk.
 func chunkFlag(dst *int) cli.Flag {
 	return &cli.IntFlag{Name: "chunk", Destination: dst,
-		Usage: "most NTK images or curve points one pass of a measurement takes; fewer use less memory. 0 chooses from the network's activations (about 256 MiB of them a pass), which keeps the whole batch in one pass up to about 64 px"}
+		Usage: "most NTK images or curve points one pass of a measurement takes; fewer use less memory. 0 chooses from the network's activations (about 768 MiB of them a pass), which keeps the whole batch in one pass up to about 112 px"}
 }
 
 // settings converts the flags; a bad value is a usage error.

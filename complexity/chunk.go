@@ -8,7 +8,8 @@ import (
 // chunkBudget is the size, in bytes, of the forward values one pass of
 // Method Fast makes when Settings.Chunk is 0. A reverse sweep keeps most of
 // them until its backward pass; at 224 px stage 1's attention makes them
-// large, and at 64 px and below a whole batch of 16 fits.
+// large (about 180 MiB an image for the seed), and up to about 112 px a
+// whole batch of 16 fits.
 const chunkBudget = 768 << 20
 
 // PassRows returns the most rows (κ images or curve points) one pass of
