@@ -23,8 +23,8 @@ type measureOptions struct {
 	Data   string `json:"data"`
 	Chunk  int    `json:"chunk,omitempty"`
 	// Parallel is how many candidates of a step are measured at once, on
-	// this machine only; 0 (commands without --parallel) and 1 measure one
-	// at a time.
+	// this machine only (--parallel, on the commands that build an
+	// evaluator with newEvaluator).
 	Parallel int `json:"-"`
 }
 
@@ -79,9 +79,6 @@ func (o measureOptions) settings(rt runtimeOptions) (complexity.Settings, error)
 	if err := s.Validate(); err != nil {
 		return s, usagef("%v", err)
 	}
-	if o.Parallel < 0 {
-		return s, usagef("--parallel: got %d, want 1 or more", o.Parallel)
-	}
 	return s, nil
 }
 
@@ -99,11 +96,14 @@ func newMeasurer(s complexity.Settings, src complexity.ProbeSource) (*complexity
 // closes it: one measurer, or with --parallel N a trainfree.Parallel of N
 // measurers sharing one probe, each with its share of the threads.
 func newEvaluator(s complexity.Settings, mo measureOptions) (trainfree.Evaluator, func(), error) {
+	n := mo.Parallel
+	if n < 1 {
+		return nil, nil, usagef("--parallel: got %d, want 1 or more", n)
+	}
 	p, err := complexity.NewProbe(s, probeSource(mo))
 	if err != nil {
 		return nil, nil, err
 	}
-	n := max(1, mo.Parallel)
 	if n > 1 {
 		threads := s.ORT.Threads
 		if threads == 0 {

@@ -14,7 +14,7 @@ import (
 
 // --parallel 2 on two threads runs two measurers of one thread each, so a
 // scale and a batched search give the files of a one-thread run whatever
-// measurer took which candidate; --parallel below 0 is a usage error.
+// measurer took which candidate; --parallel below 1 is a usage error.
 func TestParallelEqualsOneThread(t *testing.T) {
 	initORT(t)
 	dir := t.TempDir()
@@ -51,8 +51,10 @@ func TestParallelEqualsOneThread(t *testing.T) {
 			}
 		}
 	}
-	code, _, errOut := runApp(t, context.Background(), "scale", "--img", "32", "--parallel", "-1", "--out", filepath.Join(dir, "bad"))
-	if code != ExitUsage || !strings.Contains(errOut, "--parallel: got -1") {
-		t.Errorf("--parallel -1: exit %d, %s; want a usage error", code, errOut)
+	for _, n := range []string{"-1", "0"} {
+		code, _, errOut := runApp(t, context.Background(), "scale", "--img", "32", "--parallel", n, "--out", filepath.Join(dir, "bad"+n))
+		if code != ExitUsage || !strings.Contains(errOut, "--parallel: got "+n) {
+			t.Errorf("--parallel %s: exit %d, %s; want a usage error", n, code, errOut)
+		}
 	}
 }

@@ -108,6 +108,15 @@ func scopeOf(noNorms bool) string {
 	return "ntk"
 }
 
+// passScope names pass c of a branch that runs in passes; one pass keeps
+// the plain branch name, so an unsplit graph is the one it always was.
+func passScope(noNorms bool, c, passes int) string {
+	if passes == 1 {
+		return scopeOf(noNorms)
+	}
+	return fmt.Sprintf("%s/pass%d", scopeOf(noNorms), c)
+}
+
 // forward appends the network's pooled features on x under scope.
 func (mg *measureGraph) forward(m vit.Model, x *graphgen.Value, scope string, noNorms bool) (f *graphgen.Value, err error) {
 	var outs []*graphgen.Value
@@ -128,9 +137,8 @@ func (mg *measureGraph) curveJVP(m vit.Model, points, tangents *graphgen.Value, 
 	passes := len(bounds) - 1
 	jvps := make([]*graphgen.Value, passes)
 	for c := range passes {
-		x, t, scope := points, tangents, "curve"
+		x, t := points, tangents
 		if passes > 1 {
-			scope = fmt.Sprintf("curve/pass%d", c)
 			err := graphgen.Catch(func() {
 				x, t = sliceRows(g, points, bounds[c], bounds[c+1]), sliceRows(g, tangents, bounds[c], bounds[c+1])
 			})
@@ -138,7 +146,7 @@ func (mg *measureGraph) curveJVP(m vit.Model, points, tangents *graphgen.Value, 
 				return nil, err
 			}
 		}
-		f, err := mg.forward(m, x, scope, true)
+		f, err := mg.forward(m, x, passScope(true, c, passes), true)
 		if err != nil {
 			return nil, err
 		}
@@ -190,11 +198,7 @@ func buildFast(m vit.Model, s Settings, dt graphgen.DType) (*measureGraph, error
 	}
 	bounds := chunkBounds(s.Batch, rows)
 	gram, err := graphgen.PerSampleGramInChunks(in, bounds, ntkParams(m, mg.params), func(c int, x *graphgen.Value) (*graphgen.Value, error) {
-		scope := "ntk"
-		if len(bounds) > 2 {
-			scope = fmt.Sprintf("ntk/pass%d", c)
-		}
-		f, err := mg.forward(m, x, scope, false)
+		f, err := mg.forward(m, x, passScope(false, c, len(bounds)-1), false)
 		if err != nil {
 			return nil, err
 		}
