@@ -89,7 +89,7 @@ var jvpRules = map[string]jvpRule{
 	"Reciprocal": chainJVP,
 	"Sin":        chainJVP,
 	"Cos":        chainJVP,
-	"MatMul":     bilinearJVP, // tY = tA·B + A·tB
+	"MatMul":     matMulJVP,
 	"Gemm": func(c *jvpCtx) *Value { // tY = α·(op(tA)·op(B) + op(A)·op(tB)) + β·tC
 		return c.sum(bilinearJVP(c), c.term(2, func(t *Value) *Value { return c.scaled(t, c.n.attrFloat("beta")) }))
 	},
@@ -138,6 +138,17 @@ func linearJVP(c *jvpCtx) *Value {
 func bilinearJVP(c *jvpCtx) *Value {
 	return c.sum(c.term(0, func(t *Value) *Value { return c.with(0, t) }),
 		c.term(1, func(t *Value) *Value { return c.with(1, t) }))
+}
+
+// matMulJVP is tY = tA·B + A·tB. When both tangents are set and the
+// product outweighs its operands (attention's Q·Kᵀ), it is one MatMul over
+// the doubled contraction, [tA A]·[B; tB], which spares a pass over Y.
+func matMulJVP(c *jvpCtx) *Value {
+	a, b, ta, tb := c.x(0), c.x(1), c.t(0), c.t(1)
+	if ta == nil || tb == nil || 2*(a.Size()+b.Size()) >= c.y().Size() {
+		return bilinearJVP(c)
+	}
+	return c.MatMul(c.Concat(-1, ta, a), c.Concat(-2, b, tb))
 }
 
 // chainJVP is tY = tX⊙f'(X) for the functions of unaryDerivs.

@@ -5,6 +5,7 @@ import (
 )
 
 // Reshape returns x with a new shape; at most one entry may be -1 (inferred).
+// It adds no node for x's own shape and reshapes a reshape's operand directly.
 func (g *Graph) Reshape(x *Value, shape ...int) *Value {
 	const op = "Reshape"
 	out := slices.Clone(shape)
@@ -28,10 +29,18 @@ func (g *Graph) Reshape(x *Value, shape ...int) *Value {
 	if numel(out) != x.Size() {
 		fail(op, "target shape %v holds %d elements, %s holds %d", shape, numel(out), x, x.Size())
 	}
+	if x.node != nil && x.node.Op == op { // a reshape of a reshape is one reshape
+		x = x.node.Inputs[0]
+	}
+	if slices.Equal(out, x.shape) {
+		return x
+	}
 	return g.op1(op, []*Value{x}, map[string]any{"shape": ints64(out)}, x.dtype, out)
 }
 
 // Transpose permutes the axes of x: output axis i is input axis perm[i].
+// It adds no node for the identity and permutes a transpose's operand
+// directly, with the two permutations composed.
 func (g *Graph) Transpose(x *Value, perm ...int) *Value {
 	const op = "Transpose"
 	if len(perm) != x.Rank() {
@@ -46,7 +55,27 @@ func (g *Graph) Transpose(x *Value, perm ...int) *Value {
 		seen[p] = true
 		out[i] = x.shape[p]
 	}
+	if x.node != nil && x.node.Op == op { // a transpose of a transpose is one transpose
+		inner := x.node.attrInts("perm")
+		composed := make([]int, len(perm))
+		for i, p := range perm {
+			composed[i] = inner[p]
+		}
+		x, perm = x.node.Inputs[0], composed
+	}
+	if isIdentityPerm(perm) {
+		return x
+	}
 	return g.op1(op, []*Value{x}, map[string]any{"perm": ints64(perm)}, x.dtype, out)
+}
+
+func isIdentityPerm(perm []int) bool {
+	for i, p := range perm {
+		if p != i {
+			return false
+		}
+	}
+	return true
 }
 
 // Slice takes x[start:end:step] along each listed axis (steps ≥ 1; ends are

@@ -40,6 +40,13 @@ var ruleCases = []ruleCase{
 	}},
 	{"matmul broadcast batch", []string{"MatMul"}, func(f *fixture) *graphgen.Value { return f.MatMul(f.in(-1, 1, 2, 1, 3, 4), f.in(-1, 1, 3, 4, 5)) }},
 	{"matmul rank-2 right", []string{"MatMul"}, func(f *fixture) *graphgen.Value { return f.MatMul(f.in(-1, 1, 2, 3, 4), f.in(-1, 1, 4, 5)) }},
+	// gradients formed through the product's transpose: Aᵀ (dB) and Bᵀ (dA)
+	// would hold more elements than the cotangent and the product together
+	{"matmul wide left operand", []string{"MatMul"}, func(f *fixture) *graphgen.Value { return f.MatMul(f.in(-1, 1, 2, 3, 6, 6), f.in(-1, 1, 3, 6, 2)) }},
+	{"matmul wide right operand", []string{"MatMul"}, func(f *fixture) *graphgen.Value { return f.MatMul(f.in(-1, 1, 3, 2, 6), f.in(-1, 1, 2, 3, 6, 6)) }},
+	// both tangents set and a product larger than twice its operands: the
+	// JVP is one MatMul over the doubled contraction
+	{"matmul outer product", []string{"MatMul"}, func(f *fixture) *graphgen.Value { return f.MatMul(f.in(-1, 1, 2, 9, 2), f.in(-1, 1, 2, 2, 9)) }},
 	{"matmul rank-2 left", []string{"MatMul"}, func(f *fixture) *graphgen.Value { return f.MatMul(f.in(-1, 1, 3, 4), f.in(-1, 1, 2, 4, 5)) }},
 	{"gemm plain row bias", []string{"Gemm"}, func(f *fixture) *graphgen.Value {
 		return f.Gemm(f.in(-1, 1, 3, 4), f.in(-1, 1, 4, 5), f.in(-1, 1, 5), false, false, 0.5, 2)

@@ -68,13 +68,13 @@ var vjpRules = map[string][]vjpRule{
 	"Cos":        {chainVJP},
 	"MatMul": {
 		// dA = dY·Bᵀ, summed over A's broadcast batch axes
-		func(c *vjpCtx) *Value { return c.sumTo(c.MatMul(c.dy, c.swapLast(c.x(1))), 0) },
+		func(c *vjpCtx) *Value { return c.sumTo(c.productWithTransposed(c.dy, c.x(1), false), 0) },
 		// dB = Aᵀ·dY; for a rank-2 B, one Gemm over all the batch rows
 		func(c *vjpCtx) *Value {
 			if c.x(1).Rank() == 2 {
 				return c.Gemm(c.rows(c.x(0)), c.rows(c.dy), nil, true, false, 1, 1)
 			}
-			return c.sumTo(c.MatMul(c.swapLast(c.x(0)), c.dy), 1)
+			return c.sumTo(c.productWithTransposed(c.dy, c.x(0), true), 1)
 		},
 	},
 	"Gemm": {
@@ -166,6 +166,29 @@ var vjpRules = map[string][]vjpRule{
 		},
 		func(c *vjpCtx) *Value { return c.sumTo(c.dy, 2) }, // dβ = Σ_rows dY
 	},
+}
+
+// productWithTransposed returns dy·wᵀ, or wᵀ·dy when first is set: a
+// MatMul gradient. Transposes are materialised, so when wᵀ holds more
+// elements than dy and the product together (the attention matrix against
+// a head's values) it forms the product's transpose from dyᵀ instead:
+// dy·wᵀ = (w·dyᵀ)ᵀ and wᵀ·dy = (dyᵀ·w)ᵀ.
+func (c *vjpCtx) productWithTransposed(dy, w *Value, first bool) *Value {
+	rows, cols := dy.Dim(-2), dy.Dim(-1) // dy is [.., rows, cols]
+	productSize := dy.Size() / cols * w.Dim(-2)
+	if first {
+		productSize = dy.Size() / rows * w.Dim(-1)
+	}
+	if w.Size() <= dy.Size()+productSize {
+		if first {
+			return c.MatMul(c.swapLast(w), dy)
+		}
+		return c.MatMul(dy, c.swapLast(w))
+	}
+	if first {
+		return c.swapLast(c.MatMul(c.swapLast(dy), w))
+	}
+	return c.swapLast(c.MatMul(w, c.swapLast(dy)))
 }
 
 // chainVJP is dX = dY⊙f'(X) for the functions of unaryDerivs.
