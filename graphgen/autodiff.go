@@ -160,6 +160,7 @@ type reverse struct {
 	g    *Graph
 	cot  map[*Value]*Value
 	memo map[*Node]map[string]*Value
+	from map[*Value][]*Node // the nodes whose rules gave each cotangent, nil for a seed
 }
 
 // backprop runs the reverse sweep from ys (seeded by seeds, nil for ones)
@@ -171,7 +172,7 @@ func (g *Graph) backprop(ys, seeds, wrt []*Value, skip map[*Value]bool) *reverse
 	for v := range skip {
 		delete(need, v)
 	}
-	r := &reverse{g: g, cot: map[*Value]*Value{}, memo: map[*Node]map[string]*Value{}}
+	r := &reverse{g: g, cot: map[*Value]*Value{}, memo: map[*Node]map[string]*Value{}, from: map[*Value][]*Node{}}
 	g.Scope("grad", func() {
 		for i, y := range ys {
 			var seed *Value
@@ -185,7 +186,7 @@ func (g *Graph) backprop(ys, seeds, wrt []*Value, skip map[*Value]bool) *reverse
 			if seed == nil {
 				seed = g.filled(y.dtype, y.shape, 1)
 			}
-			r.accumulate(y, seed)
+			r.accumulate(y, seed, nil)
 		}
 	})
 	for k := len(nodes) - 1; k >= 0; k-- {
@@ -201,7 +202,7 @@ func (g *Graph) backprop(ys, seeds, wrt []*Value, skip map[*Value]bool) *reverse
 			c := r.ctx(n)
 			for i, x := range n.Inputs {
 				if x != nil && need[x] {
-					r.accumulate(x, c.inputGrad(i))
+					r.accumulate(x, c.inputGrad(i), n)
 				}
 			}
 		})
@@ -214,14 +215,15 @@ func (r *reverse) ctx(n *Node) *vjpCtx {
 	if r.memo[n] == nil {
 		r.memo[n] = map[string]*Value{}
 	}
-	return &vjpCtx{Graph: r.g, n: n, dy: r.cot[n.Outputs[0]], memo: r.memo[n]}
+	return &vjpCtx{Graph: r.g, n: n, dy: r.cot[n.Outputs[0]], memo: r.memo[n], rev: r}
 }
 
-func (r *reverse) accumulate(v, d *Value) {
+func (r *reverse) accumulate(v, d *Value, by *Node) {
 	if old := r.cot[v]; old != nil {
 		d = r.g.Add(old, d)
 	}
 	r.cot[v] = d
+	r.from[v] = append(r.from[v], by)
 }
 
 // inputGrad applies the rule for input i and checks what it returns.

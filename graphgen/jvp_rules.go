@@ -107,7 +107,15 @@ var jvpRules = map[string]jvpRule{
 	"Unsqueeze":  linearJVP,
 	"Expand":     linearJVP,
 	// tY = Y⊙(tX - Σ tX⊙Y)
-	"Softmax": func(c *jvpCtx) *Value { return c.softmaxTangent(c.y(), c.t(0), c.n.attrInt("axis")) },
+	"Softmax": func(c *jvpCtx) *Value {
+		y, t := c.y(), c.t(0)
+		if normAxis("Softmax", c.n.attrInt("axis"), y.Rank()) == y.Rank()-1 {
+			if rowDot := c.rowDotOfProduct(t, y); rowDot != nil {
+				return c.Mul(y, c.Sub(t, rowDot))
+			}
+		}
+		return c.softmaxTangent(y, t, c.n.attrInt("axis"))
+	},
 	// tY = tX - Σ softmax(X)⊙tX, with softmax(X) recomputed as exp(Y)
 	"LogSoftmax": func(c *jvpCtx) *Value {
 		return c.Sub(c.t(0), c.ReduceSum(c.Mul(c.Exp(c.y()), c.t(0)), true, c.n.attrInt("axis")))
@@ -118,6 +126,23 @@ var jvpRules = map[string]jvpRule{
 		return c.sum(c.term(0, func(t *Value) *Value { return c.Mul(c.x(1), c.lnTangent(xhat, r, t)) }),
 			c.term(1, func(t *Value) *Value { return c.Mul(xhat, t) }), c.t(2))
 	},
+}
+
+// rowDotOfProduct returns Σ t⊙s over the last axis when t is a MatMul
+// A·B with a short contraction (attention logits' tangent, k ≪ n), as
+// Σ A⊙(s·Bᵀ): Σ_j Σ_k A_ik·B_kj·s_ij = Σ_k A_ik·(s·Bᵀ)_ik. That reads s
+// once in a MatMul instead of two passes over [.., m, n] tensors. Nil
+// otherwise.
+func (g *Graph) rowDotOfProduct(t, s *Value) *Value {
+	p := t.node
+	if p == nil || p.Op != "MatMul" {
+		return nil
+	}
+	a, b := p.Inputs[0], p.Inputs[1]
+	if !slices.Equal(a.shape[:a.Rank()-1], s.shape[:s.Rank()-1]) || 4*a.Dim(-1) > s.Dim(-1) {
+		return nil
+	}
+	return g.ReduceSum(g.Mul(a, g.MatMul(s, g.swapLast(b))), true, -1)
 }
 
 // linearJVP applies a linear op to the tangents, with zeros for the

@@ -100,6 +100,16 @@ var ruleCases = []ruleCase{
 	{"unsqueeze", []string{"Unsqueeze"}, func(f *fixture) *graphgen.Value { return f.Unsqueeze(f.in(-1, 1, 2, 3), 0, 3) }},
 	{"expand", []string{"Expand"}, func(f *fixture) *graphgen.Value { return f.Expand(f.in(-1, 1, 3, 1), 2, 3, 4) }},
 	{"softmax", []string{"Softmax"}, func(f *fixture) *graphgen.Value { return f.Softmax(f.in(-2, 2, 2, 4, 3), 1) }},
+	// attention: the softmax gradient's row sums come from the product
+	{"softmax read by one matmul", []string{"Softmax", "MatMul"}, func(f *fixture) *graphgen.Value {
+		return f.MatMul(f.Softmax(f.in(-2, 2, 2, 3, 6, 6), -1), f.in(-1, 1, 2, 3, 6, 2))
+	}},
+	// attention: the logits' tangent is one MatMul of short contraction,
+	// whose row sums against the softmax come from another MatMul
+	{"attention", []string{"Softmax", "MatMul"}, func(f *fixture) *graphgen.Value {
+		logits := f.MatMul(f.in(-1, 1, 1, 2, 16, 2), f.in(-1, 1, 1, 2, 2, 16))
+		return f.MatMul(f.Softmax(logits, -1), f.in(-1, 1, 1, 2, 16, 2))
+	}},
 	{"log softmax", []string{"LogSoftmax"}, func(f *fixture) *graphgen.Value { return f.LogSoftmax(f.in(-2, 2, 2, 3, 4), -1) }},
 	{"layer norm", []string{"LayerNormalization"}, func(f *fixture) *graphgen.Value {
 		return f.LayerNorm(f.in(-2, 2, 2, 3, 5), f.in(0.5, 1.5, 5), f.in(-1, 1, 5), 1e-5)

@@ -11,6 +11,7 @@ type vjpCtx struct {
 	i    int // the input whose cotangent is asked for
 	dy   *Value
 	memo map[string]*Value
+	rev  *reverse
 }
 
 func (c *vjpCtx) x(i int) *Value { return c.n.Inputs[i] }
@@ -145,7 +146,12 @@ var vjpRules = map[string][]vjpRule{
 	"Unsqueeze":  {func(c *vjpCtx) *Value { return c.Squeeze(c.dy, c.n.attrInts("axes")...) }},
 	"Expand":     {func(c *vjpCtx) *Value { return c.sumTo(c.dy, 0) }}, // dX = dY summed over the expanded axes
 	// dX = Y⊙(dY - Σ dY⊙Y)
-	"Softmax": {func(c *vjpCtx) *Value { return c.softmaxTangent(c.y(), c.dy, c.n.attrInt("axis")) }},
+	"Softmax": {func(c *vjpCtx) *Value {
+		if rowDot := c.attentionRowDot(); rowDot != nil {
+			return c.Mul(c.y(), c.Sub(c.dy, rowDot))
+		}
+		return c.softmaxTangent(c.y(), c.dy, c.n.attrInt("axis"))
+	}},
 	"LogSoftmax": {
 		// dX = dY - softmax(X)·Σ dY, with softmax(X) recomputed as exp(Y)
 		func(c *vjpCtx) *Value {
@@ -166,6 +172,27 @@ var vjpRules = map[string][]vjpRule{
 		},
 		func(c *vjpCtx) *Value { return c.sumTo(c.dy, 2) }, // dβ = Σ_rows dY
 	},
+}
+
+// attentionRowDot returns Σ dY⊙Y over the last axis for a softmax Y whose
+// cotangent comes from one MatMul O = Y·V alone, as Σ dO⊙O: then
+// dY = dO·Vᵀ, so Σ_j dY_ij·Y_ij = Σ_k dO_ik·O_ik, which reads [.., t, d]
+// tensors instead of two passes over the [.., t, t] attention matrix. Nil
+// when that does not hold or does not pay.
+func (c *vjpCtx) attentionRowDot() *Value {
+	y := c.y()
+	from := c.rev.from[y]
+	if normAxis("Softmax", c.n.attrInt("axis"), y.Rank()) != y.Rank()-1 || len(from) != 1 || from[0] == nil {
+		return nil
+	}
+	mm := from[0]
+	o := mm.Outputs[0]
+	dO := c.rev.cot[o]
+	if mm.Op != "MatMul" || mm.Inputs[0] != y || dO == nil ||
+		!slices.Equal(o.shape[:o.Rank()-1], y.shape[:y.Rank()-1]) || o.Dim(-1) >= y.Dim(-1) {
+		return nil
+	}
+	return c.ReduceSum(c.Mul(dO, o), true, -1)
 }
 
 // productWithTransposed returns dy·wᵀ, or wᵀ·dy when first is set: a
