@@ -22,6 +22,7 @@ package graphgen
 // derivative in unaryDerivs, which both tables use.
 
 import (
+	"fmt"
 	"maps"
 	"math"
 	"slices"
@@ -195,8 +196,13 @@ func (g *Graph) backprop(ys, seeds, wrt []*Value, skip map[*Value]bool) *reverse
 		if dy == nil {
 			continue
 		}
-		if len(n.Outputs) != 1 {
+		if len(n.Outputs) != 1 && !auxOutputs(n) {
 			fail("VJP", "node %s (%s) has %d outputs; the rules handle one", n.Name, n.Op, len(n.Outputs))
+		}
+		for _, aux := range n.Outputs[1:] {
+			if r.cot[aux] != nil {
+				fail("VJP", "a derivative reaches %s, a statistic of node %s (%s); derivatives through it are not supported", aux.name, n.Name, n.Op)
+			}
 		}
 		g.Scope("grad/"+n.Name, func() {
 			c := r.ctx(n)
@@ -254,6 +260,7 @@ func (g *Graph) forwardSweep(nodes []*Node, xs, tangents, ys []*Value) map[*Valu
 		tan[x] = tangents[i]
 	}
 	lead := ancestors(nodes, ys)
+	stat := map[*Value]bool{} // the statistics outputs of moving nodes
 	for _, n := range nodes {
 		ts := make([]*Value, len(n.Inputs))
 		moving := false
@@ -263,10 +270,18 @@ func (g *Graph) forwardSweep(nodes []*Node, xs, tangents, ys []*Value) map[*Valu
 				moving = moving || ts[i] != nil
 			}
 		}
-		if !moving || !lead[n] {
+		if !lead[n] {
 			continue
 		}
-		if len(n.Outputs) != 1 {
+		for _, x := range n.Inputs {
+			if stat[x] {
+				fail("JVP", "node %s (%s) reads %s, a statistic of a moving %s; derivatives through it are not supported", n.Name, n.Op, x.name, x.node.Op)
+			}
+		}
+		if !moving {
+			continue
+		}
+		if len(n.Outputs) != 1 && !auxOutputs(n) {
 			fail("JVP", "node %s (%s) has %d outputs; the rules handle one", n.Name, n.Op, len(n.Outputs))
 		}
 		rule, ok := jvpRules[n.Op]
@@ -280,6 +295,9 @@ func (g *Graph) forwardSweep(nodes []*Node, xs, tangents, ys []*Value) map[*Valu
 				fail("JVP", "bug in the %s rule: tangent %s for result %s", n.Op, t, y)
 			}
 			tan[y] = t
+			for _, aux := range n.Outputs[1:] {
+				stat[aux] = true
+			}
 		})
 	}
 	return tan
@@ -438,19 +456,38 @@ func (g *Graph) softmaxTangent(s, v *Value, axis int) *Value {
 	return g.Mul(s, g.Sub(v, g.ReduceSum(g.Mul(v, s), true, axis)))
 }
 
-// lnStats recomputes, with primitive ops, the normalised operand x̂ = (x-μ)·r
-// and r = 1/√(σ²+ε) of a LayerNormalization node over the last axis; memo
-// keeps them for the node's other rules.
+// lnStats returns the normalised operand x̂ = (x-μ)·r and r = 1/√(σ²+ε)
+// of a LayerNormalization node over the last axis, from μ and r as the node
+// itself computes them (its optional Mean and InvStdDev outputs, added on
+// first use); memo keeps x̂ for the node's other rules.
 func (g *Graph) lnStats(n *Node, memo map[string]*Value) (xhat, r *Value) {
+	mean, r := g.lnStatOutputs(n)
 	if memo["xhat"] == nil {
-		x := n.Inputs[0]
-		xc := g.Sub(x, g.ReduceMean(x, true, -1))
-		variance := g.ReduceMean(g.Mul(xc, xc), true, -1)
-		memo["r"] = g.Reciprocal(g.Sqrt(g.AddScalar(variance, n.attrFloat("epsilon"))))
-		memo["xhat"] = g.Mul(xc, memo["r"])
+		memo["xhat"] = g.Mul(g.Sub(n.Inputs[0], mean), r)
 	}
-	return memo["xhat"], memo["r"]
+	return memo["xhat"], r
 }
+
+// lnStatOutputs returns the Mean and InvStdDev outputs of LayerNormalization
+// node n ([.., 1] over its last axis), declaring them on n the first time.
+// Derivatives never flow through them: the sweeps refuse a path that does.
+func (g *Graph) lnStatOutputs(n *Node) (mean, invStd *Value) {
+	if len(n.Outputs) == 1 {
+		x := n.Inputs[0]
+		shape := append(slices.Clone(x.shape[:x.Rank()-1]), 1)
+		if x.dtype != Float32 {
+			n.Attrs["stash_type"] = int64(x.dtype.proto()) // the statistics' type and precision
+		}
+		for i := 1; i <= 2; i++ {
+			n.Outputs = append(n.Outputs, &Value{g: g, name: fmt.Sprintf("%s:%d", n.Name, i), dtype: x.dtype, shape: shape, node: n, kind: kindNode})
+		}
+	}
+	return n.Outputs[1], n.Outputs[2]
+}
+
+// auxOutputs reports whether n's outputs past the first are statistics
+// that no derivative flows through.
+func auxOutputs(n *Node) bool { return n.Op == "LayerNormalization" }
 
 // lnTangent returns r·(v - mean(v) - x̂·mean(v⊙x̂)) over the last axis: the
 // derivative of x̂ with respect to x applied to v. That Jacobian,

@@ -381,3 +381,29 @@ func TestSameGraphSameBytes(t *testing.T) {
 		t.Fatalf("two builds serialise differently (%d and %d bytes)", len(a), len(b))
 	}
 }
+
+// A LayerNorm's gradient reads the node's own Mean and InvStdDev outputs;
+// a second derivative would have to flow through them, which neither sweep
+// supports, so both refuse instead of treating them as constants.
+func TestLayerNormStatisticsRefuseSecondDerivatives(t *testing.T) {
+	f := newFixture("ln2", 3)
+	x := f.in(-2, 2, 3, 5)
+	y := f.LayerNorm(x, f.in(0.5, 1.5, 5), nil, 1e-5)
+	if n := len(y.Producer().Outputs); n != 1 {
+		t.Fatalf("the forward LayerNorm declares %d outputs, want 1 until a derivative needs its statistics", n)
+	}
+	grads, err := graphgen.VJP([]*graphgen.Value{f.ReduceSum(f.Mul(y, y), false)}, nil, []*graphgen.Value{x})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(y.Producer().Outputs); n != 3 {
+		t.Fatalf("after the VJP the LayerNorm declares %d outputs, want 3 (Y, Mean, InvStdDev)", n)
+	}
+	second := f.ReduceSum(f.Mul(grads[0], grads[0]), false)
+	if _, err := graphgen.VJP([]*graphgen.Value{second}, nil, []*graphgen.Value{x}); err == nil || !strings.Contains(err.Error(), "statistic") {
+		t.Errorf("VJP of a gradient through LayerNorm: err %v, want a refusal naming the statistic", err)
+	}
+	if _, err := graphgen.JVP([]*graphgen.Value{x}, []*graphgen.Value{f.in(-1, 1, 3, 5)}, []*graphgen.Value{second}); err == nil || !strings.Contains(err.Error(), "statistic") {
+		t.Errorf("JVP of a gradient through LayerNorm: err %v, want a refusal naming the statistic", err)
+	}
+}

@@ -119,7 +119,9 @@ func softmax(log bool) opFunc {
 // layerNorm normalises x over the axes from attribute "axis" (default -1)
 // on: y = (x − mean)/√(var + epsilon)·Scale + B, with the biased variance
 // and Scale, B broadcast to the normalised shape.
-func layerNorm(n *graphgen.Node, in []*tensor) (*tensor, error) {
+// layerNorm returns Y, and the Mean and InvStdDev outputs ([.., 1] for the
+// last axis) when the node declares them.
+func layerNorm(n *graphgen.Node, in []*tensor) ([]*tensor, error) {
 	if err := arity(in, 2, 1); err != nil {
 		return nil, err
 	}
@@ -148,6 +150,7 @@ func layerNorm(n *graphgen.Node, in []*tensor) (*tensor, error) {
 	}
 	d := numel(normShape)
 	out := make([]float64, len(x.data))
+	means, invs := make([]float64, 0, len(x.data)/d), make([]float64, 0, len(x.data)/d)
 	for o := 0; o < len(x.data); o += d {
 		row := x.data[o : o+d]
 		mean := 0.0
@@ -160,9 +163,18 @@ func layerNorm(n *graphgen.Node, in []*tensor) (*tensor, error) {
 			variance += (v - mean) * (v - mean)
 		}
 		inv := 1 / math.Sqrt(variance/float64(d)+eps)
+		means, invs = append(means, mean), append(invs, inv)
 		for k, v := range row {
 			out[o+k] = (v-mean)*inv*scale.data[k] + shift.data[k]
 		}
 	}
-	return &tensor{shape: x.shape, data: out}, nil
+	outs := []*tensor{{shape: x.shape, data: out}}
+	if len(n.Outputs) == 3 {
+		statShape := append(slices.Clone(x.shape[:axis]), make([]int, len(x.shape)-axis)...)
+		for k := axis; k < len(statShape); k++ {
+			statShape[k] = 1
+		}
+		outs = append(outs, &tensor{shape: statShape, data: means}, &tensor{shape: slices.Clone(statShape), data: invs})
+	}
+	return outs, nil
 }

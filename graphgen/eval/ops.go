@@ -68,12 +68,11 @@ var ops = map[string]opFunc{
 	"Expand":    expandOp,
 
 	// eval_reduce.go
-	"ReduceSum":          reduce(0, func(acc, x float64) float64 { return acc + x }, false),
-	"ReduceMean":         reduce(0, func(acc, x float64) float64 { return acc + x }, true),
-	"ReduceMax":          reduce(math.Inf(-1), math.Max, false),
-	"Softmax":            softmax(false),
-	"LogSoftmax":         softmax(true),
-	"LayerNormalization": layerNorm,
+	"ReduceSum":  reduce(0, func(acc, x float64) float64 { return acc + x }, false),
+	"ReduceMean": reduce(0, func(acc, x float64) float64 { return acc + x }, true),
+	"ReduceMax":  reduce(math.Inf(-1), math.Max, false),
+	"Softmax":    softmax(false),
+	"LogSoftmax": softmax(true),
 
 	// eval_index.go
 	"GatherElements":    gatherElements,
@@ -86,4 +85,6 @@ var ops = map[string]opFunc{
 var multiOps = map[string]multiOpFunc{
 	// eval_index.go
 	"TopK": topK,
+	// eval_reduce.go
+	"LayerNormalization": layerNorm,
 }
