@@ -110,8 +110,8 @@ var jvpRules = map[string]jvpRule{
 	"Softmax": func(c *jvpCtx) *Value {
 		y, t := c.y(), c.t(0)
 		if normAxis("Softmax", c.n.attrInt("axis"), y.Rank()) == y.Rank()-1 {
-			if rowDot := c.rowDotOfProduct(t, y); rowDot != nil {
-				return c.Mul(y, c.Sub(t, rowDot))
+			if shifted := c.productMinusRowDot(t, y); shifted != nil {
+				return c.Mul(y, shifted)
 			}
 		}
 		return c.softmaxTangent(y, t, c.n.attrInt("axis"))
@@ -128,12 +128,13 @@ var jvpRules = map[string]jvpRule{
 	},
 }
 
-// rowDotOfProduct returns Σ t⊙s over the last axis when t is a MatMul
-// A·B with a short contraction (attention logits' tangent, k ≪ n), as
-// Σ A⊙(s·Bᵀ): Σ_j Σ_k A_ik·B_kj·s_ij = Σ_k A_ik·(s·Bᵀ)_ik. That reads s
-// once in a MatMul instead of two passes over [.., m, n] tensors. Nil
-// otherwise.
-func (g *Graph) rowDotOfProduct(t, s *Value) *Value {
+// productMinusRowDot returns t - Σ t⊙s over the last axis when t is a
+// MatMul A·B with a short contraction (attention logits' tangent, k ≪ n).
+// The row sums are ρ = Σ A⊙(s·Bᵀ), since Σ_j Σ_k A_ik·B_kj·s_ij =
+// Σ_k A_ik·(s·Bᵀ)_ik, one MatMul reading s once; and t - ρ·1ᵀ is
+// productMinusRows(A, B, ρ). No pass over [.., m, n] tensors but the
+// MatMuls'. Nil otherwise.
+func (g *Graph) productMinusRowDot(t, s *Value) *Value {
 	p := t.node
 	if p == nil || p.Op != "MatMul" {
 		return nil
@@ -142,7 +143,15 @@ func (g *Graph) rowDotOfProduct(t, s *Value) *Value {
 	if !slices.Equal(a.shape[:a.Rank()-1], s.shape[:s.Rank()-1]) || 4*a.Dim(-1) > s.Dim(-1) {
 		return nil
 	}
-	return g.ReduceSum(g.Mul(a, g.MatMul(s, g.swapLast(b))), true, -1)
+	return g.productMinusRows(a, b, g.ReduceSum(g.Mul(a, g.MatMul(s, g.swapLast(b))), true, -1))
+}
+
+// productMinusRows returns a·b - ρ·1ᵀ (ρ [.., m, 1]) as one MatMul over a
+// contraction one longer, [a -ρ]·[b; 1ᵀ], instead of a pass subtracting ρ
+// from the [.., m, n] product.
+func (g *Graph) productMinusRows(a, b, rho *Value) *Value {
+	ones := g.Expand(g.Scalar(b.dtype, 1), append(slices.Clone(b.shape[:b.Rank()-2]), 1, b.Dim(-1))...)
+	return g.MatMul(g.Concat(-1, a, g.Neg(rho)), g.Concat(-2, b, ones))
 }
 
 // linearJVP applies a linear op to the tangents, with zeros for the

@@ -69,29 +69,54 @@ func liveOps(t *testing.T, g *Graph) []string {
 	return ops
 }
 
-// The gradient of attention's P·V (P [.., t, t], V [.., t, d], t > 2d) never
-// transposes P: dV is formed as (dOᵀ·P)ᵀ.
-func TestAttentionGradientLeavesProbabilitiesUntransposed(t *testing.T) {
+// The gradient of attention O = softmax(S)·V (P [.., t, t], V [.., t, d],
+// t > 2d) never transposes P, and the only elementwise pass over a
+// [.., t, t] tensor in the softmax's gradient is the final P⊙(...): dV is
+// formed as (dOᵀ·P)ᵀ, and dP minus its row sums as one MatMul.
+func TestAttentionGradientPassesOverProbabilities(t *testing.T) {
 	g := New("t")
-	p := g.Input("p", Float32, 2, 4, 16, 16)
+	s := g.Input("s", Float32, 2, 4, 16, 16)
 	v := g.Input("v", Float32, 2, 4, 16, 2)
+	p := g.Softmax(s, -1)
 	o := g.MatMul(p, v)
-	grads, err := VJP([]*Value{o}, []*Value{g.Input("do", Float32, o.Shape()...)}, []*Value{p, v})
+	grads, err := VJP([]*Value{o}, []*Value{g.Input("do", Float32, o.Shape()...)}, []*Value{s, v})
 	if err != nil {
 		t.Fatal(err)
 	}
-	g.Output("dp", grads[0])
-	g.Output("dv", grads[1])
-	m, err := g.ModelProto()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sizes := map[string]int{"p": p.Size(), "v": v.Size(), "do": o.Size()}
-	for _, n := range m.Graph.Node {
-		if n.OpType == "Transpose" && sizes[n.Input[0]] > v.Size() {
-			t.Errorf("%s transposes %s", n.Name, n.Input[0])
+	square := 0
+	for _, n := range liveNodes(grads...) {
+		big := slices.ContainsFunc(n.Inputs, func(x *Value) bool { return x != nil && x.Size() == p.Size() })
+		switch {
+		case n.Op == "Transpose" && n.Inputs[0] == p:
+			t.Errorf("%s transposes the probabilities", n.Name)
+		case big && n.Op != "MatMul" && n.Op != "Softmax":
+			square++
 		}
 	}
+	if square != 1 {
+		t.Errorf("%d elementwise or reducing nodes read a [.., t, t] tensor, want 1 (P⊙(dP - ρ))", square)
+	}
+}
+
+// liveNodes returns the nodes that outputs depend on.
+func liveNodes(outputs ...*Value) []*Node {
+	seen := map[*Node]bool{}
+	var order []*Node
+	stack := slices.Clone(outputs)
+	for len(stack) > 0 {
+		v := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if n := v.Producer(); n != nil && !seen[n] {
+			seen[n] = true
+			order = append(order, n)
+			for _, x := range n.Inputs {
+				if x != nil {
+					stack = append(stack, x)
+				}
+			}
+		}
+	}
+	return order
 }
 
 func iota64(n int) []float64 {

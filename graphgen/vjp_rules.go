@@ -147,8 +147,8 @@ var vjpRules = map[string][]vjpRule{
 	"Expand":     {func(c *vjpCtx) *Value { return c.sumTo(c.dy, 0) }}, // dX = dY summed over the expanded axes
 	// dX = Y⊙(dY - Σ dY⊙Y)
 	"Softmax": {func(c *vjpCtx) *Value {
-		if rowDot := c.attentionRowDot(); rowDot != nil {
-			return c.Mul(c.y(), c.Sub(c.dy, rowDot))
+		if shifted := c.attentionShiftedCotangent(); shifted != nil {
+			return c.Mul(c.y(), shifted)
 		}
 		return c.softmaxTangent(c.y(), c.dy, c.n.attrInt("axis"))
 	}},
@@ -174,12 +174,13 @@ var vjpRules = map[string][]vjpRule{
 	},
 }
 
-// attentionRowDot returns Σ dY⊙Y over the last axis for a softmax Y whose
-// cotangent comes from one MatMul O = Y·V alone, as Σ dO⊙O: then
-// dY = dO·Vᵀ, so Σ_j dY_ij·Y_ij = Σ_k dO_ik·O_ik, which reads [.., t, d]
-// tensors instead of two passes over the [.., t, t] attention matrix. Nil
-// when that does not hold or does not pay.
-func (c *vjpCtx) attentionRowDot() *Value {
+// attentionShiftedCotangent returns dY - Σ dY⊙Y over the last axis for a
+// softmax Y whose cotangent comes from one MatMul O = Y·V alone. Then
+// dY = dO·Vᵀ, so the row sums are ρ = Σ dO⊙O (Σ_j dY_ij·Y_ij =
+// Σ_k dO_ik·O_ik), read from [.., t, d] tensors, and dY - ρ·1ᵀ is one
+// MatMul [dO -ρ]·[Vᵀ; 1ᵀ]: no pass over the [.., t, t] attention matrix
+// but the MatMul's. Nil when that does not hold or does not pay.
+func (c *vjpCtx) attentionShiftedCotangent() *Value {
 	y := c.y()
 	from := c.rev.from[y]
 	if normAxis("Softmax", c.n.attrInt("axis"), y.Rank()) != y.Rank()-1 || len(from) != 1 || from[0] == nil {
@@ -192,7 +193,7 @@ func (c *vjpCtx) attentionRowDot() *Value {
 		!slices.Equal(o.shape[:o.Rank()-1], y.shape[:y.Rank()-1]) || o.Dim(-1) >= y.Dim(-1) {
 		return nil
 	}
-	return c.ReduceSum(c.Mul(dO, o), true, -1)
+	return c.productMinusRows(dO, c.swapLast(mm.Inputs[1]), c.ReduceSum(c.Mul(dO, o), true, -1))
 }
 
 // productWithTransposed returns dy·wᵀ, or wᵀ·dy when first is set: a
