@@ -457,27 +457,36 @@ func (g *Graph) softmaxTangent(s, v *Value, axis int) *Value {
 }
 
 // lnStats returns the normalised operand x̂ = (x-μ)·r and r = 1/√(σ²+ε)
-// of a LayerNormalization node over the last axis, from μ and r as the node
-// itself computes them (its optional Mean and InvStdDev outputs, added on
-// first use); memo keeps x̂ for the node's other rules.
+// of a LayerNormalization node over the last axis; memo keeps them for the
+// node's other rules. A float32 node gives μ and r itself, through its
+// optional Mean and InvStdDev outputs (added on first use); ONNX Runtime
+// has no kernel with those outputs in float64, so a float64 node's are
+// recomputed with primitive ops, in float64.
 func (g *Graph) lnStats(n *Node, memo map[string]*Value) (xhat, r *Value) {
-	mean, r := g.lnStatOutputs(n)
 	if memo["xhat"] == nil {
-		memo["xhat"] = g.Mul(g.Sub(n.Inputs[0], mean), r)
+		x := n.Inputs[0]
+		if x.dtype == Float32 {
+			var mean *Value
+			mean, memo["r"] = g.lnStatOutputs(n)
+			memo["xhat"] = g.Mul(g.Sub(x, mean), memo["r"])
+		} else {
+			xc := g.Sub(x, g.ReduceMean(x, true, -1))
+			variance := g.ReduceMean(g.Mul(xc, xc), true, -1)
+			memo["r"] = g.Reciprocal(g.Sqrt(g.AddScalar(variance, n.attrFloat("epsilon"))))
+			memo["xhat"] = g.Mul(xc, memo["r"])
+		}
 	}
-	return memo["xhat"], r
+	return memo["xhat"], memo["r"]
 }
 
-// lnStatOutputs returns the Mean and InvStdDev outputs of LayerNormalization
-// node n ([.., 1] over its last axis), declaring them on n the first time.
-// Derivatives never flow through them: the sweeps refuse a path that does.
+// lnStatOutputs returns the Mean and InvStdDev outputs of a float32
+// LayerNormalization node n ([.., 1] over its last axis), declaring them on
+// n the first time. Derivatives never flow through them: the sweeps refuse
+// a path that does.
 func (g *Graph) lnStatOutputs(n *Node) (mean, invStd *Value) {
 	if len(n.Outputs) == 1 {
 		x := n.Inputs[0]
 		shape := append(slices.Clone(x.shape[:x.Rank()-1]), 1)
-		if x.dtype != Float32 {
-			n.Attrs["stash_type"] = int64(x.dtype.proto()) // the statistics' type and precision
-		}
 		for i := 1; i <= 2; i++ {
 			n.Outputs = append(n.Outputs, &Value{g: g, name: fmt.Sprintf("%s:%d", n.Name, i), dtype: x.dtype, shape: shape, node: n, kind: kindNode})
 		}

@@ -145,3 +145,25 @@ func (f *fixture) checkORT(t *testing.T, outs []*graphgen.Value, tol float64) {
 		}
 	}
 }
+
+// LayerNorm gradients run in ONNX Runtime in both float types: float32 ones
+// read the node's Mean and InvStdDev outputs, which ONNX Runtime has no
+// float64 kernel for, so float64 ones recompute the statistics.
+func TestLayerNormGradientRunsInORT(t *testing.T) {
+	for _, c := range []struct {
+		dt  graphgen.DType
+		tol float64
+	}{{graphgen.Float32, 1e-5}, {graphgen.Float64, 1e-12}} {
+		t.Run(c.dt.String(), func(t *testing.T) {
+			f := newFixture("ln-"+c.dt.String(), 5)
+			f.dt = c.dt
+			x := f.in(-2, 2, 3, 5)
+			y := f.LayerNorm(x, f.in(0.5, 1.5, 5), f.in(-1, 1, 5), 1e-5)
+			grads, err := graphgen.VJP([]*graphgen.Value{y}, []*graphgen.Value{f.in(-1, 1, 3, 5)}, f.xs[:3])
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.checkORT(t, grads, c.tol)
+		})
+	}
+}
