@@ -45,7 +45,7 @@ func openRealOrSkip(t *testing.T, dir string, open func() (*Dataset, error)) *Da
 	return d
 }
 
-// openFashion opens the full Fashion-MNIST once for all tests (0.35 s).
+// openFashion opens the full Fashion-MNIST once for all tests (0.4 s).
 var openFashion = sync.OnceValues(func() (*Dataset, error) { return Open(fashionDir, OpenOptions{}) })
 
 // checkPublished compares a dataset with its published facts. The means and
