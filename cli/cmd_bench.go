@@ -238,10 +238,7 @@ type benchRuntime struct {
 }
 
 func newBenchRuntime(o ort.Options) benchRuntime {
-	threads := o.Threads
-	if threads == 0 {
-		threads = runtime.NumCPU()
-	}
+	threads := o.ThreadCount()
 	dev := string(o.Device)
 	if dev == "" {
 		dev = string(ort.CPU)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"runtime"
 
 	"github.com/urfave/cli/v2"
 
@@ -105,11 +104,7 @@ func newEvaluator(s complexity.Settings, mo measureOptions) (trainfree.Evaluator
 		return nil, nil, err
 	}
 	if n > 1 {
-		threads := s.ORT.Threads
-		if threads == 0 {
-			threads = runtime.NumCPU()
-		}
-		s.ORT.Threads = max(1, threads/n)
+		s.ORT.Threads = max(1, s.ORT.ThreadCount()/n)
 	}
 	var evals trainfree.Parallel
 	var closers []func()

@@ -56,8 +56,8 @@ func (o Options) Validate() error {
 	return nil
 }
 
-// threads resolves Threads to the count passed to ONNX Runtime.
-func (o Options) threads() int {
+// ThreadCount resolves Threads to the count passed to ONNX Runtime.
+func (o Options) ThreadCount() int {
 	if o.Threads == 0 {
 		return runtime.NumCPU()
 	}
@@ -170,7 +170,7 @@ func (o Options) sessionOptions(profile string) (*onnxruntime.SessionOptions, er
 		do   func() error
 	}
 	steps := []step{
-		{"set intra-op threads", func() error { return so.SetIntraOpNumThreads(o.threads()) }},
+		{"set intra-op threads", func() error { return so.SetIntraOpNumThreads(o.ThreadCount()) }},
 		{"set optimisation level", func() error { return so.SetGraphOptimizationLevel(optLevels[o.OptLevel].ort) }},
 		{"disable cpu memory arena", func() error { return so.SetCpuMemArena(false) }},
 		{"disable memory pattern", func() error { return so.SetMemPattern(false) }},

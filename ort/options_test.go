@@ -35,10 +35,10 @@ func TestOptionsValidate(t *testing.T) {
 }
 
 func TestOptionsThreads(t *testing.T) {
-	if got := (Options{}).threads(); got != runtime.NumCPU() {
+	if got := (Options{}).ThreadCount(); got != runtime.NumCPU() {
 		t.Errorf("default threads = %d, want runtime.NumCPU() = %d", got, runtime.NumCPU())
 	}
-	if got := (Options{Threads: 3}).threads(); got != 3 {
+	if got := (Options{Threads: 3}).ThreadCount(); got != 3 {
 		t.Errorf("threads = %d, want 3", got)
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"sync"
 
@@ -218,11 +217,7 @@ func (s *session) trainAll(ctx context.Context, cands []Candidate, ev Evaluator,
 			}
 		}
 	}
-	threads := s.cfg.ORT.Threads
-	if threads == 0 {
-		threads = runtime.NumCPU()
-	}
-	threads = max(1, threads/s.cfg.Jobs)
+	threads := max(1, s.cfg.ORT.ThreadCount()/s.cfg.Jobs)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	jobs := make(chan job)
