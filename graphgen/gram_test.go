@@ -118,10 +118,7 @@ func TestPerSampleGramFloat32ORT(t *testing.T) {
 // TestPerSampleGramFloat32ORT through ONNX Runtime, which also runs the
 // nodes that order the passes.
 func TestPerSampleGramInChunks(t *testing.T) {
-	for _, c := range []struct {
-		dt  graphgen.DType
-		tol float64
-	}{{graphgen.Float64, 1e-12}, {graphgen.Float32, 1e-5}} {
+	for _, c := range precisions {
 		t.Run(c.dt.String(), func(t *testing.T) {
 			b := newBlock(c.dt, blockSmall, 5, 43)
 			gc := newGramCheck(t, b.y, b.params, b.feeds)

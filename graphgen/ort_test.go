@@ -123,6 +123,14 @@ func runORT(t testing.TB, g *graphgen.Graph, feeds map[*graphgen.Value][]float64
 	return s.results(t)
 }
 
+// precisions are the float types graphs are checked in, each with the
+// relative error its results are held to: float64 rounding along a short
+// chain of ops, and float32's through ONNX Runtime.
+var precisions = []struct {
+	dt  graphgen.DType
+	tol float64
+}{{graphgen.Float64, 1e-12}, {graphgen.Float32, 1e-5}}
+
 // checkORT rounds f's feeds to float32, then compares outs run in ONNX
 // Runtime with their float64 evaluation: within tol of max(1, |value|).
 func (f *fixture) checkORT(t *testing.T, outs []*graphgen.Value, tol float64) {
@@ -150,10 +158,7 @@ func (f *fixture) checkORT(t *testing.T, outs []*graphgen.Value, tol float64) {
 // read the node's Mean and InvStdDev outputs, which ONNX Runtime has no
 // float64 kernel for, so float64 ones recompute the statistics.
 func TestLayerNormGradientRunsInORT(t *testing.T) {
-	for _, c := range []struct {
-		dt  graphgen.DType
-		tol float64
-	}{{graphgen.Float32, 1e-5}, {graphgen.Float64, 1e-12}} {
+	for _, c := range precisions {
 		t.Run(c.dt.String(), func(t *testing.T) {
 			f := newFixture("ln-"+c.dt.String(), 5)
 			f.dt = c.dt
